@@ -1,0 +1,197 @@
+"""Named verification checks shared by the record and bundle verifiers.
+
+:class:`Checks` collects :class:`~sitegen.model.CheckResult` values for one
+document; the rule functions below add the checks of PROTOCOL.md §3–4 that
+records, bundles and events have in common. Each rule's comment names the
+threat it stops. Nothing here raises for bad input.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from sitegen import protocol
+from sitegen.errors import quote
+from sitegen.model import CheckResult, Keyring, TrustedKey
+
+__all__ = ["Checks", "check_signature", "check_canonical_identity", "check_paper",
+           "check_aliases", "check_links", "check_embedded_key"]
+
+
+def _short(hex_digest: str) -> str:
+    return f"{hex_digest[:12]}…"
+
+
+class Checks:
+    """An ordered list of named check results for one document."""
+
+    def __init__(self) -> None:
+        self.results: list[CheckResult] = []
+
+    def add(self, name: str, field: str, ok: bool, problem: str, passed: str = "") -> bool:
+        self.results.append(CheckResult(name, field, bool(ok), passed if ok else problem))
+        return bool(ok)
+
+    def equal(self, name: str, field: str, observed: Any, expected: Any, *,
+              expected_what: str = "expected", passed: str = "") -> bool:
+        ok = observed == expected and type(observed) is type(expected)
+        return self.add(name, field, ok,
+                        f"is {quote(observed)}, {expected_what} {quote(expected)}",
+                        passed or f"matches ({quote(expected, 60)})")
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok for r in self.results)
+
+    def extend(self, results: list[CheckResult]) -> None:
+        self.results.extend(results)
+
+
+def check_signature(checks: Checks, prefix: str, field: str, *, keyring: Keyring,
+                    block: Mapping[str, Any], digest_hex: str, what: str) -> TrustedKey | None:
+    """Check a signature block (``key_id``, ``public_key_fingerprint``,
+    ``signature_b64``) over the raw bytes of the *recomputed* ``digest_hex``.
+
+    Adds ``<prefix>.key``, ``<prefix>.fingerprint`` and ``<prefix>.signature``.
+    Returns the trusted key when the signature verifies.
+    """
+    key = keyring.get(block["key_id"])
+    # Threat: signature by an attacker's key. Trust comes only from the keyring.
+    if not checks.add(f"{prefix}.key", f"{field}.key_id", key is not None,
+                      f"key {quote(block['key_id'])} is not in the keyring (content/keys/)",
+                      f"key {block['key_id']} is trusted"):
+        return None
+    # Threat: a receipt that names a trusted key id but was made for another key.
+    checks.equal(f"{prefix}.fingerprint", f"{field}.public_key_fingerprint",
+                 block["public_key_fingerprint"], key.fingerprint_hex,
+                 expected_what=f"trusted key {key.key_id} has fingerprint")
+    ok = protocol.verify_digest_signature(digest_hex, block["signature_b64"], key.public_key)
+    checks.add(f"{prefix}.signature", f"{field}.signature_b64", ok,
+               f"does not verify with key {key.key_id} over {what} {_short(digest_hex)}",
+               f"Ed25519 signature by {key.key_id} over {what} verifies")
+    return key if ok else None
+
+
+def check_canonical_identity(checks: Checks, prefix: str, doc: Mapping[str, Any]) -> tuple[str, str]:
+    """Check ``canonical_sha256``, ``pith_number``, ``short_pith_number`` and
+    ``source`` of a record or bundle against its ``canonical_record``.
+
+    Returns ``(digest_hex, suffix)`` recomputed from the canonical record —
+    never the claimed values (threat: a document relabelled with another
+    record's Pith Number). PROTOCOL.md §1–2, §4.1.
+    """
+    cr = doc["canonical_record"]
+    digest = protocol.canonical_sha256(cr)
+    suffix = protocol.pith_suffix(digest)
+    year = cr["metadata"]["submitted_at"][:4]
+    checks.equal(f"{prefix}.canonical_sha256", "canonical_sha256", doc["canonical_sha256"], digest,
+                 expected_what="canonical_record hashes to",
+                 passed=f"canonical_record hashes to {digest}")
+    checks.equal(f"{prefix}.pith_number", "pith_number", doc["pith_number"],
+                 f"pith:{year}:{suffix}", expected_what="the canonical record's Pith Number is",
+                 passed=f"pith:{year}:{suffix} recomputed from the canonical hash and submitted_at")
+    checks.equal(f"{prefix}.short_pith_number", "short_pith_number", doc["short_pith_number"],
+                 protocol.short_pith_number(suffix), expected_what="expected")
+    checks.equal(f"{prefix}.source", "source", doc["source"], cr["source"],
+                 expected_what="canonical_record.source is")
+    checks.add(f"{prefix}.source_version", "canonical_record.source.version",
+               cr["source"]["version"] >= 1, f"is {cr['source']['version']}, expected a version ≥ 1",
+               f"v{cr['source']['version']}")
+    return digest, suffix
+
+
+def check_paper(checks: Checks, prefix: str, field: str, paper: Mapping[str, Any],
+                metadata: Mapping[str, Any]) -> None:
+    """Check displayed paper metadata against the signed canonical metadata
+    (PROTOCOL.md §4.1). Threat: a page showing a title, category, date or
+    licence the signature does not cover. ``abstract_canon_sha256`` cannot be
+    checked: only an excerpt is published."""
+    for key in ("primary_cat", "license", "submitted_at"):
+        checks.equal(f"{prefix}.{key}", f"{field}.{key}", paper[key], metadata[key],
+                     expected_what=f"canonical_record.metadata.{key} is")
+    checks.equal(f"{prefix}.cross_cats", f"{field}.cross_cats", sorted(paper["cross_cats"]),
+                 metadata["cross_cats_sorted"], expected_what="sorted, expected cross_cats_sorted")
+    title_hash = protocol.title_canon_sha256(paper["title"])
+    checks.add(f"{prefix}.title", f"{field}.title", title_hash == metadata["title_canon_sha256"],
+               f"lower-cased title hashes to {_short(title_hash)}, canonical_record.metadata."
+               f"title_canon_sha256 is {_short(metadata['title_canon_sha256'])}",
+               "SHA-256 of the lower-cased title matches title_canon_sha256")
+
+
+_SHORT_ALIASES = {"pith_short_8": 8, "pith_short_12": 12, "pith_short_16": 16}
+
+
+def check_aliases(checks: Checks, prefix: str, field: str, aliases: list, source: Mapping[str, Any],
+                  suffix: str) -> None:
+    """Check every alias of a known kind against the source id and suffix
+    (PROTOCOL.md §2, §4.1). Threat: an alias that makes one paper's id or DOI
+    resolve to another paper's Pith Number. Unknown alias kinds are kept in
+    the document but never used to build paths or links."""
+    arxiv_id, version = source["id"], source["version"]
+    expected = {
+        "arxiv": arxiv_id,
+        "arxiv_version": f"{arxiv_id}v{version}",
+        "doi": f"10.48550/arxiv.{arxiv_id}",
+        **{kind: suffix[:n] for kind, n in _SHORT_ALIASES.items()},
+    }
+    bad = []
+    for i, alias in enumerate(aliases):
+        kind, value = alias["alias_kind"], alias["alias_value"]
+        if kind not in expected:
+            continue
+        want = expected[kind]
+        got = value.lower() if kind == "doi" else value  # DOIs are case-insensitive
+        if got != want:
+            bad.append(i)
+            checks.add(f"{prefix}.aliases", f"{field}[{i}].alias_value", False,
+                       f"{kind} alias is {quote(value)}, expected {quote(want)}")
+    if not bad:
+        checks.add(f"{prefix}.aliases", field, True, "",
+                   f"{len(aliases)} aliases consistent with {arxiv_id} and the suffix")
+
+
+def check_links(checks: Checks, prefix: str, field: str, links: Mapping[str, str],
+                expected_paths: Mapping[str, str]) -> None:
+    """Check that each known link is an https URL whose path is the expected
+    one for this suffix (PROTOCOL.md §4.1, §5). Threat: a document that
+    points readers at another record. Unknown link keys are not rendered."""
+    bad = False
+    for key, path in expected_paths.items():
+        if key not in links:
+            continue
+        url = links[key]
+        parts = urlsplit(url)
+        if parts.scheme != "https" or parts.path != path or parts.query or parts.fragment:
+            bad = True
+            checks.add(f"{prefix}.links", f"{field}.{key}", False,
+                       f"is {quote(url)}, expected an https URL with path {path!r}")
+    if not bad:
+        checks.add(f"{prefix}.links", field, True, "", "links point at this Pith Number")
+
+
+_KEY_MATERIAL = ("algorithm", "format", "public_key_b64", "public_key_hex",
+                 "fingerprint_sha256_b32_first128bits", "fingerprint_sha256_hex")
+
+
+def check_embedded_key(checks: Checks, prefix: str, field: str, embedded: Mapping[str, Any],
+                       keyring: Keyring) -> None:
+    """Compare a key embedded in a document with the trusted key of the same id.
+
+    Threat: key substitution — a bundle shipping its own key under the trusted
+    key id so that naive clients verify forged signatures with it. An embedded
+    key is never a source of trust (PROTOCOL.md §3)."""
+    key = keyring.get(embedded["key_id"])
+    if key is None:
+        checks.add(f"{prefix}.public_keys", f"{field}.key_id", False,
+                   f"embedded key {quote(embedded['key_id'])} is not in the keyring; add its key "
+                   "document to content/keys/ if you trust it")
+        return
+    for name in _KEY_MATERIAL:
+        if embedded[name] != key.document[name]:
+            checks.add(f"{prefix}.public_keys", f"{field}.{name}", False,
+                       f"is {quote(embedded[name])}, trusted key {key.key_id} has "
+                       f"{quote(key.document[name])}")
+            return
+    checks.add(f"{prefix}.public_keys", field, True, "",
+               f"embedded key {key.key_id} is identical to the trusted key")

@@ -1,0 +1,131 @@
+"""Settings: defaults, the optional ``sitegen.toml``, and CLI overrides.
+
+Precedence (lowest to highest): built-in defaults < ``SITE_DIR/sitegen.toml``
+< command-line flags. Secure defaults live here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sitegen.errors import ConfigError, quote
+
+__all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE"]
+
+CONFIG_FILE = "sitegen.toml"
+#: Used when the operator sets no ``base_url``; the build warns about it.
+DEFAULT_BASE_URL = "http://localhost:8000/"
+#: Size cap per content file, checked before reading (denial of service).
+DEFAULT_MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
+#: Maximum JSON nesting depth (recursion bombs).
+DEFAULT_MAX_JSON_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a build needs to know besides the content itself.
+
+    ``site_dir``: directory holding ``content/`` (and optional ``templates/``,
+    ``static/``, ``sitegen.toml``). ``output_dir``: where the output tree is
+    published (default ``SITE_DIR/site``). ``base_url``: absolute URL the
+    output tree is served at, always ending in ``/``; may have a sub-path.
+    ``base_url_set``: False when the default was used. ``source_date_epoch``:
+    seconds since the epoch from ``SOURCE_DATE_EPOCH``, or None.
+    """
+
+    site_dir: Path
+    output_dir: Path
+    title: str = "Pith mirror"
+    base_url: str = DEFAULT_BASE_URL
+    base_url_set: bool = False
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    source_date_epoch: int | None = None
+
+    @property
+    def content_dir(self) -> Path:
+        return self.site_dir / "content"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.content_dir / "keys"
+
+    @property
+    def base_path(self) -> str:
+        """The path part of ``base_url`` (``/`` or ``/mirror/``), for links."""
+        return urlsplit(self.base_url).path
+
+
+_KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int}
+
+
+def _normalise_base_url(value: str, where: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{where}: base_url: expected an absolute http(s) URL, got {quote(value)}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"{where}: base_url: must not have a query or fragment, got {quote(value)}")
+    return value if value.endswith("/") else value + "/"
+
+
+def _source_date_epoch() -> int | None:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise ConfigError(f"SOURCE_DATE_EPOCH: expected a non-negative integer, got {quote(raw)}")
+    return int(raw)
+
+
+def load_settings(site_dir: str | Path = ".", *, output: str | None = None,
+                  base_url: str | None = None, title: str | None = None) -> Settings:
+    """Resolve settings for ``site_dir``.
+
+    Reads ``site_dir/sitegen.toml`` if present (unknown keys are errors, to catch
+    typos), then applies the keyword overrides (the CLI's flags).
+    Raises :class:`ConfigError` naming the file and key for any bad value.
+    """
+    site = Path(site_dir).resolve()
+    if not site.is_dir():
+        raise ConfigError(f"{site_dir}: site directory does not exist")
+    values: dict[str, Any] = {}
+    cfg = site / CONFIG_FILE
+    if cfg.is_file():
+        try:
+            values = tomllib.loads(cfg.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{CONFIG_FILE}: not valid TOML: {e}") from e
+        for key, value in values.items():
+            if key not in _KEYS:
+                raise ConfigError(f"{CONFIG_FILE}: {key}: unknown setting (known: {', '.join(sorted(_KEYS))})")
+            if not isinstance(value, _KEYS[key]) or isinstance(value, bool):
+                raise ConfigError(f"{CONFIG_FILE}: {key}: expected {_KEYS[key].__name__}, got {quote(value)}")
+    settings = Settings(site_dir=site, output_dir=site / "site")
+    if "title" in values:
+        settings = replace(settings, title=values["title"])
+    if "base_url" in values:
+        settings = replace(settings, base_url=_normalise_base_url(values["base_url"], CONFIG_FILE),
+                           base_url_set=True)
+    if "output_dir" in values:
+        settings = replace(settings, output_dir=(site / values["output_dir"]).resolve())
+    if "max_document_bytes" in values:
+        if values["max_document_bytes"] <= 0:
+            raise ConfigError(f"{CONFIG_FILE}: max_document_bytes: must be positive")
+        settings = replace(settings, max_document_bytes=values["max_document_bytes"])
+    if title is not None:
+        settings = replace(settings, title=title)
+    if base_url is not None:
+        settings = replace(settings, base_url=_normalise_base_url(base_url, "--base-url"),
+                           base_url_set=True)
+    if output is not None:
+        settings = replace(settings, output_dir=Path(output).resolve())
+    if settings.output_dir == site or settings.output_dir in site.parents:
+        raise ConfigError(f"output directory {settings.output_dir} would replace the site directory")
+    if settings.output_dir == settings.content_dir or settings.content_dir in settings.output_dir.parents:
+        raise ConfigError(f"output directory {settings.output_dir} must not be inside content/")
+    return replace(settings, source_date_epoch=_source_date_epoch())
