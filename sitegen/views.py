@@ -1,0 +1,270 @@
+"""Views: the plain, frozen data templates receive, built only from verified
+documents (:class:`~sitegen.model.MirrorEntry`).
+
+Templates never see raw JSON. Every value here is text, a number, a boolean or
+a tuple of those; Jinja escapes all of it. URLs are built here from validated
+parts only (suffixes match ``^[A-Z2-7]{26}$``, arXiv ids match the schema's
+format) and percent-encoded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+from urllib.parse import quote as urlquote
+
+from sitegen.model import CheckResult, MirrorEntry
+
+__all__ = ["RecordView", "Routes", "record_view", "routes_for", "split_authors"]
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Output paths (relative, POSIX) for one Pith Number (PROTOCOL.md §5)."""
+
+    page: str
+    record_json: str
+    bundle_json: str
+    state_json: str
+    well_known_bundle: str
+    well_known_state: str
+    short_link: str
+
+
+def routes_for(suffix: str) -> Routes:
+    """Routes of the mirror for ``suffix`` (already validated by the verifier)."""
+    return Routes(
+        page=f"pith/{suffix}/",
+        record_json=f"pith/{suffix}.json",
+        bundle_json=f"pith/{suffix}/bundle.json",
+        state_json=f"pith/{suffix}/state.json",
+        well_known_bundle=f".well-known/pith/{suffix}/bundle.json",
+        well_known_state=f".well-known/pith/{suffix}/state.json",
+        short_link=f"paper/{suffix[:8]}/",
+    )
+
+
+@dataclass(frozen=True)
+class Status:
+    label: str
+    on: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    label: str
+    done: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    arxiv_id: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CheckView:
+    document: str
+    name: str
+    field: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class EventView:
+    event_type: str
+    event_id: str
+    created_at: str
+    key_id: str
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """Everything a record page shows (PROTOCOL.md §6)."""
+
+    suffix: str
+    pith_number: str
+    short_pith_number: str
+    year: str
+    title: str
+    authors: tuple[str, ...]
+    abstract_excerpt: str
+    headline: str
+    arxiv_id: str
+    version: int
+    arxiv_url: str
+    arxiv_version_url: str
+    pdf_url: str
+    submitted_at: str
+    date: str
+    primary_cat: str
+    cross_cats: tuple[str, ...]
+    license: str
+    license_is_url: bool
+    doi: str
+    doi_url: str
+    status_source: str
+    statuses: tuple[Status, ...]
+    completeness: tuple[Step, ...]
+    receipt: Mapping[str, str]
+    canonical_sha256: str
+    aliases: tuple[tuple[str, str], ...]
+    canonical_record_json: str
+    cited_by_count: int
+    cited_by: tuple[Citation, ...]
+    events: tuple[EventView, ...]
+    checks: tuple[CheckView, ...]
+    routes: Routes
+    has_record: bool
+    has_bundle: bool
+    verify_source: str
+    updated_at: str
+
+
+def split_authors(authors_text: str) -> tuple[str, ...]:
+    """Split arXiv's comma-separated ``authors_text`` into names."""
+    return tuple(a.strip() for a in authors_text.split(",") if a.strip())
+
+
+def _arxiv_url(kind: str, arxiv_id: str) -> str:
+    return f"https://arxiv.org/{kind}/{urlquote(arxiv_id, safe='/.')}"
+
+
+def _receipt_view(receipt: Mapping[str, Any]) -> dict[str, str]:
+    keys = ("key_id", "public_key_fingerprint", "signature_b64", "signed_message", "signed_at",
+            "first_computed_at", "last_reissued_at", "builder_version", "receipt_version",
+            "signature_status")
+    return {k: str(receipt[k]) for k in keys if receipt.get(k) is not None}
+
+
+def _check_views(document: str, checks: tuple[CheckResult, ...]) -> tuple[CheckView, ...]:
+    return tuple(CheckView(document, c.name, c.field, c.detail) for c in checks)
+
+
+def _statuses(flags: Mapping[str, Any]) -> tuple[Status, ...]:
+    def n(key: str) -> int:
+        value = flags.get(key, 0)
+        return int(value) if isinstance(value, int) else 0
+    return (
+        Status("content-addressed", bool(flags.get("content_addressed")), "canonical hash computed"),
+        Status("receipt", bool(flags.get("pith_receipt")), "signed Pith receipt"),
+        Status("attested", bool(flags.get("author_attested")), "an author claimed this record"),
+        Status("anchored", bool(flags.get("externally_anchored")), "Bitcoin timestamp anchor"),
+        Status("stored", bool(flags.get("storage_verified")), "Internet Archive copy verified"),
+        Status("refs", bool(flags.get("references_resolved")), "references resolved"),
+        Status("citations", n("citation_signatures") > 0, f"{n('citation_signatures')} signed citations"),
+    )
+
+
+def _completeness(flags: Mapping[str, Any]) -> tuple[Step, ...]:
+    cites = flags.get("citation_signatures", 0)
+    reps = flags.get("replication_records", 0)
+    cites = cites if isinstance(cites, int) and not isinstance(cites, bool) else 0
+    reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 0
+    return (
+        Step(1, "Bitcoin timestamp", bool(flags.get("externally_anchored")), "OpenTimestamps anchor"),
+        Step(2, "Internet Archive", bool(flags.get("storage_verified")), "archived copy verified"),
+        Step(3, "Author claim", bool(flags.get("author_attested")), "attested by an author"),
+        Step(4, "Citations", cites > 0, f"{cites} signed citations"),
+        Step(5, "Replications", reps > 0, f"{reps} replication records"),
+    )
+
+
+def _flags_from_state(current: Mapping[str, Any]) -> dict[str, Any]:
+    """Status flags derived from a verified merged state (bundle-only entries)."""
+    return {
+        "content_addressed": True,
+        "pith_receipt": current.get("record_created") is not None,
+        "author_attested": bool(current.get("author_attestations")),
+        "externally_anchored": bool(current.get("timestamp_anchors")),
+        "storage_verified": bool(current.get("storage_attestations")),
+        "references_resolved": False,
+        "citation_signatures": len(current.get("citation_signatures") or ()),
+        "replication_records": len(current.get("replication_records") or ()),
+        "graph_snapshot": bool(current.get("graph_snapshots")),
+    }
+
+
+def record_view(entry: MirrorEntry) -> RecordView:
+    """Build the record page view for a verified entry."""
+    record = entry.record.body if entry.record else None
+    bundle = entry.bundle.body if entry.bundle else None
+    cr = (record or bundle)["canonical_record"]
+    source, meta = cr["source"], cr["metadata"]
+    arxiv_id, version = source["id"], source["version"]
+
+    if record is not None:
+        paper = record["paper"]
+        receipt = record["receipt"]
+        aliases = record["aliases"]
+        flags = record["verification_status"]
+        status_source = "as reported by the resolver (unsigned)"
+        cites = record.get("inbound_citations") or {"count": 0, "sample": []}
+        updated_at = record["updated_at"]
+    else:
+        current = bundle["state"]["current"]
+        snapshots = current["graph_snapshots"]
+        paper = snapshots[-1]["payload"]["graph_snapshot"]["paper"] if snapshots else None
+        receipt = current["record_created"]["payload"]["receipt"]
+        aliases = bundle["source_aliases"]
+        flags = _flags_from_state(current)
+        status_source = "derived from the merged state of the signed bundle"
+        cites = {"count": 0, "sample": []}
+        updated_at = bundle["built_at"]
+
+    doi = next((a["alias_value"] for a in aliases if a["alias_kind"] == "doi"),
+               f"10.48550/arXiv.{arxiv_id}")
+    events: tuple[EventView, ...] = ()
+    checks = _check_views("record", entry.record.report.checks) if entry.record else ()
+    if bundle is not None:
+        events = tuple(EventView(e["event_type"], e["event_id"], e["created_at"], e["signature"]["key_id"])
+                       for e in bundle["events"])
+        checks += _check_views("bundle", entry.bundle.report.checks)
+
+    license_text = meta["license"]
+    routes = routes_for(entry.suffix)
+    return RecordView(
+        suffix=entry.suffix,
+        pith_number=entry.pith_number,
+        short_pith_number=f"pith:{entry.suffix[:8]}",
+        year=entry.pith_number.split(":")[1],
+        title=paper["title"] if paper else f"arXiv:{arxiv_id}",
+        authors=split_authors(paper["authors_text"]) if paper else (),
+        abstract_excerpt=paper["abstract_excerpt"] if paper else "",
+        headline=paper.get("headline", "") if paper else "",
+        arxiv_id=arxiv_id,
+        version=version,
+        arxiv_url=_arxiv_url("abs", arxiv_id),
+        arxiv_version_url=_arxiv_url("abs", f"{arxiv_id}v{version}"),
+        pdf_url=_arxiv_url("pdf", f"{arxiv_id}v{version}"),
+        submitted_at=meta["submitted_at"],
+        date=meta["submitted_at"][:10],
+        primary_cat=meta["primary_cat"],
+        cross_cats=tuple(meta["cross_cats_sorted"]),
+        license=license_text,
+        license_is_url=license_text.startswith(("https://", "http://")),
+        doi=doi,
+        doi_url=f"https://doi.org/{urlquote(doi, safe='/.')}",
+        status_source=status_source,
+        statuses=_statuses(flags),
+        completeness=_completeness(flags),
+        receipt=_receipt_view(receipt),
+        canonical_sha256=(record or bundle)["canonical_sha256"],
+        aliases=tuple((a["alias_kind"], a["alias_value"]) for a in aliases),
+        canonical_record_json=json.dumps(cr, indent=2, sort_keys=True, ensure_ascii=False),
+        cited_by_count=cites["count"],
+        cited_by=tuple(Citation(c["citing_arxiv_id"], c["citing_title"], _arxiv_url("abs", c["citing_arxiv_id"]))
+                       for c in cites["sample"]),
+        events=events,
+        checks=checks,
+        routes=routes,
+        has_record=record is not None,
+        has_bundle=bundle is not None,
+        verify_source=routes.record_json if record is not None else routes.bundle_json,
+        updated_at=updated_at,
+    )
