@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -61,10 +65,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         failed = sum(1 for r in v.reports for c in r.checks if not c.ok) + sum(
             1 for p in v.problems if p.check.startswith("load."))
         timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
-        print(f"sitegen build: {v.files} documents ({records} records, {bundles} bundles), "
-              f"{len(v.entries)} Pith Numbers published")
+        print(f"sitegen build: {_n(v.files, 'document')} ({_n(records, 'record')}, {_n(bundles, 'bundle')}), "
+              f"{_n(len(v.entries), 'Pith Number')} published")
         print(f"verified: {v.checks_passed} checks passed, {failed} failed"
-              + (f"; {len(result.skipped)} documents skipped" if result.skipped else ""))
+              + (f"; {_n(len(result.skipped), 'document')} skipped" if result.skipped else ""))
         print(f"wrote {settings.output_dir}: {result.write.written + result.write.unchanged} files "
               f"({result.write.written} written, {result.write.unchanged} unchanged), "
               f"{result.write.total_bytes} bytes")

@@ -1,0 +1,133 @@
+"""Serve the built tree from a real HTTP server on 127.0.0.1 and fetch it."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from sitegen.cli import main
+from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_site
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Static-host behaviour: directory index, 301 to the slash form, 404.html on a miss."""
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def send_error(self, code, message=None, explain=None):
+        page = Path(self.directory) / self.server.prefix / "404.html"
+        if code == 404 and page.is_file():
+            body = page.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        super().send_error(code, message, explain)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """Build the seeds under the sub-path /mirror/ of a live loopback server."""
+    root = tmp_path_factory.mktemp("http")
+    docroot = root / "docroot"
+    docroot.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(docroot)))
+    server.prefix = "mirror"
+    base = f"http://127.0.0.1:{server.server_address[1]}/mirror/"
+    site = make_site(root, test_key=False)
+    assert main(["build", str(site), "-o", str(docroot / "mirror"), "--base-url", base, "-q"]) == 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base, docroot / "mirror"
+    server.shutdown()
+    server.server_close()
+
+
+def fetch(url: str):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.headers, r.read(), r.url
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read(), url
+
+
+def test_record_page_and_every_json_path_are_served(served):
+    base, out = served
+    for path in SEED_RECORDS:
+        doc = load_json(path)
+        s = doc["pith_number"].split(":")[2]
+        status, headers, body, _ = fetch(f"{base}pith/{s}/")
+        assert status == 200 and headers.get_content_type() == "text/html"
+        assert BeautifulSoup(body, "html.parser").h1.get_text() == doc["paper"]["title"]
+        status, headers, body, _ = fetch(f"{base}pith/{s}.json")
+        assert status == 200 and headers.get_content_type() == "application/json" and body == path.read_bytes()
+    for path in SEED_BUNDLES:
+        s = load_json(path)["pith_number"].split(":")[2]
+        for rel in (f"pith/{s}/bundle.json", f".well-known/pith/{s}/bundle.json"):
+            status, headers, body, _ = fetch(base + rel)
+            assert status == 200 and headers.get_content_type() == "application/json" and body == path.read_bytes()
+        for rel in (f"pith/{s}/state.json", f".well-known/pith/{s}/state.json"):
+            status, headers, body, _ = fetch(base + rel)
+            assert status == 200 and load_json(out / rel) == load_json(path)["state"]
+    for rel in ("pith-signing-key.json", "pith-mirrors.json", "sitemap.xml", "robots.txt"):
+        assert fetch(base + rel)[0] == 200
+
+
+def test_slashless_record_url_redirects_to_the_page(served):
+    base, _ = served
+    s = load_json(SEED_RECORDS[0])["pith_number"].split(":")[2]
+    status, _, body, final = fetch(f"{base}pith/{s}")
+    assert status == 200 and final.endswith(f"/pith/{s}/") and b"<h1>" in body
+
+
+def test_missing_document_is_a_404_with_the_mirror_404_page(served):
+    base, _ = served
+    status, _, body, _ = fetch(f"{base}pith/AAAAAAAAAAAAAAAAAAAAAAAAAA/bundle.json")
+    assert status == 404 and b"Not found" in body
+
+
+def test_every_internal_link_of_every_page_resolves_over_http(served):
+    base, out = served
+    origin = base.split("/mirror/")[0]
+    links = set()
+    for page in out.rglob("*.html"):
+        for tag in BeautifulSoup(page.read_bytes(), "html.parser").find_all(["a", "link"]):
+            href = tag.get("href", "")
+            if href.startswith("/"):
+                links.add(href)
+            elif href.startswith(base):
+                links.add(href[len(origin):])
+    records = [load_json(p)["pith_number"].split(":")[2] for p in SEED_RECORDS]
+    bundles = [load_json(p)["pith_number"].split(":")[2] for p in SEED_BUNDLES]
+    expected = {"/mirror/", "/mirror/assets/sitegen.css", "/mirror/pith-mirrors.json", "/mirror/pith-signing-key.json",
+                *(f"/mirror/pith/{s}/" for s in records + bundles), *(f"/mirror/pith/{s}.json" for s in records),
+                *(f"/mirror/pith/{s}/bundle.json" for s in bundles), *(f"/mirror/pith/{s}/state.json" for s in bundles),
+                *(f"/mirror/.well-known/pith/{s}/bundle.json" for s in bundles)}
+    assert links == expected
+    for link in sorted(links):
+        status = fetch(origin + link)[0]
+        assert status == 200, link
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the recipe uses curl")
+@pytest.mark.parametrize("path", [SEED_RECORDS[0], SEED_BUNDLES[0]], ids=["record", "bundle"])
+def test_the_pages_verify_recipe_works_against_this_mirror(served, tmp_path, path):
+    base, out = served
+    doc = load_json(path)
+    s = doc["pith_number"].split(":")[2]
+    recipe = BeautifulSoup((out / f"pith/{s}/index.html").read_bytes(), "html.parser").select_one("#verify-recipe").get_text()
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == doc["canonical_sha256"]
