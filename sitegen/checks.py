@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from sitegen import protocol
+from sitegen import protocol, schema
 from sitegen.errors import quote
 from sitegen.model import CheckResult, Keyring, TrustedKey
 
-__all__ = ["Checks", "check_signature", "check_canonical_identity", "check_paper",
-           "check_aliases", "check_links", "check_embedded_key"]
+__all__ = ["Checks", "check_schema", "check_signature", "check_receipt", "check_canonical_identity",
+           "check_paper", "check_aliases", "check_links", "check_embedded_key"]
 
 
 def _short(hex_digest: str) -> str:
@@ -48,6 +48,15 @@ class Checks:
         self.results.extend(results)
 
 
+def check_schema(checks: Checks, name: str, body: Any, shape: Any) -> bool:
+    """Add one failure per shape mismatch (or one pass) under check ``name``;
+    True when ``body`` has the shape. Later checks may then index freely."""
+    problems = schema.validate(body, shape)
+    for path, message in problems:
+        checks.add(name, path, False, message)
+    return not problems and checks.add(name, "", True, "", "all required fields present with the right types")
+
+
 def check_signature(checks: Checks, prefix: str, field: str, *, keyring: Keyring,
                     block: Mapping[str, Any], digest_hex: str, what: str) -> TrustedKey | None:
     """Check a signature block (``key_id``, ``public_key_fingerprint``,
@@ -71,6 +80,16 @@ def check_signature(checks: Checks, prefix: str, field: str, *, keyring: Keyring
                f"does not verify with key {key.key_id} over {what} {_short(digest_hex)}",
                f"Ed25519 signature by {key.key_id} over {what} verifies")
     return key if ok else None
+
+
+def check_receipt(checks: Checks, prefix: str, field: str, *, keyring: Keyring,
+                  receipt: Mapping[str, Any], digest_hex: str) -> None:
+    """Check a record receipt against the *recomputed* canonical hash
+    (PROTOCOL.md §3). Threat: a receipt copied from another record (replay)."""
+    checks.equal(f"{prefix}.canonical_sha256", f"{field}.canonical_sha256", receipt["canonical_sha256"],
+                 digest_hex, expected_what="canonical_record hashes to")
+    check_signature(checks, prefix, field, keyring=keyring, block=receipt, digest_hex=digest_hex,
+                    what="the canonical hash")
 
 
 def check_canonical_identity(checks: Checks, prefix: str, doc: Mapping[str, Any]) -> tuple[str, str]:

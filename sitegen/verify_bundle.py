@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 from sitegen import protocol, schema
 from sitegen.checks import (Checks, check_aliases, check_canonical_identity, check_embedded_key,
-                            check_links, check_paper, check_signature)
+                            check_links, check_paper, check_receipt, check_schema, check_signature)
 from sitegen.errors import quote
 from sitegen.events import verify_event
 from sitegen.merge import MERGE_VERSION, merge
@@ -68,23 +68,16 @@ def _check_record_event(checks: Checks, field: str, payload: Mapping[str, Any], 
     for key in ("kind", "id", "version"):
         checks.equal("bundle.record_event", f"{field}.payload.source_{key}", payload[f"source_{key}"],
                      source[key], expected_what=f"canonical_record.source.{key} is")
-    receipt = payload["receipt"]
-    checks.equal("bundle.receipt.canonical_sha256", f"{field}.payload.receipt.canonical_sha256",
-                 receipt["canonical_sha256"], digest, expected_what="canonical_record hashes to")
-    check_signature(checks, "bundle.receipt", f"{field}.payload.receipt", keyring=keyring,
-                    block=receipt, digest_hex=digest, what="the canonical hash")
+    check_receipt(checks, "bundle.receipt", f"{field}.payload.receipt", keyring=keyring,
+                  receipt=payload["receipt"], digest_hex=digest)
 
 
 def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport, VerifiedBundle | None]:
     """Run every bundle check on ``doc``; never raises for bad input."""
     body = doc.body
     checks = Checks()
-    problems = schema.validate(body, schema.BUNDLE)
-    for path, message in problems:
-        checks.add("bundle.schema", path, False, message)
-    if problems:
+    if not check_schema(checks, "bundle.schema", body, schema.BUNDLE):
         return DocumentReport(doc.source.rel, "bundle", None, tuple(checks.results)), None
-    checks.add("bundle.schema", "", True, "", "all required fields present with the right types")
 
     cr = body["canonical_record"]
     digest, suffix = check_canonical_identity(checks, "bundle", body)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sitegen import schema
 from sitegen.checks import (Checks, check_aliases, check_canonical_identity, check_links,
-                            check_paper, check_signature)
+                            check_paper, check_receipt, check_schema)
 from sitegen.events import verify_event
 from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedRecord
 
@@ -32,23 +32,15 @@ def verify_record(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
     """Run every record check on ``doc``; never raises for bad input."""
     body = doc.body
     checks = Checks()
-    problems = schema.validate(body, schema.RECORD)
-    for path, message in problems:
-        checks.add("record.schema", path, False, message)
-    if problems:
+    if not check_schema(checks, "record.schema", body, schema.RECORD):
         return DocumentReport(doc.source.rel, "record", None, tuple(checks.results)), None
-    checks.add("record.schema", "", True, "", "all required fields present with the right types")
 
     cr = body["canonical_record"]
     digest, suffix = check_canonical_identity(checks, "record", body)
     pith_number = f"pith:{cr['metadata']['submitted_at'][:4]}:{suffix}"
 
-    receipt = body["receipt"]
-    # Threat: a receipt copied from another record (replay): it must name this digest.
-    checks.equal("record.receipt.canonical_sha256", "receipt.canonical_sha256",
-                 receipt["canonical_sha256"], digest, expected_what="canonical_record hashes to")
-    check_signature(checks, "record.receipt", "receipt", keyring=keyring, block=receipt,
-                    digest_hex=digest, what="the canonical hash")
+    check_receipt(checks, "record.receipt", "receipt", keyring=keyring, receipt=body["receipt"],
+                  digest_hex=digest)
 
     check_paper(checks, "record.paper", "paper", body["paper"], cr["metadata"])
     check_aliases(checks, "record", "aliases", body["aliases"], cr["source"], suffix)

@@ -109,6 +109,7 @@ class RecordView:
     doi: str
     doi_url: str
     status_source: str
+    provenance: str
     statuses: tuple[Status, ...]
     completeness: tuple[Step, ...]
     receipt: Mapping[str, str]
@@ -203,7 +204,9 @@ def record_view(entry: MirrorEntry) -> RecordView:
         receipt = record["receipt"]
         aliases = record["aliases"]
         flags = record["verification_status"]
-        status_source = "as reported by the resolver (unsigned)"
+        status_source = "as reported by the resolver, not covered by a signature"
+        provenance = ("The title is verified against the signed title hash; authors and the abstract "
+                      "excerpt are as published by the resolver and not covered by a signature.")
         cites = record.get("inbound_citations") or {"count": 0, "sample": []}
         updated_at = record["updated_at"]
     else:
@@ -214,6 +217,8 @@ def record_view(entry: MirrorEntry) -> RecordView:
         aliases = bundle["source_aliases"]
         flags = _flags_from_state(current)
         status_source = "derived from the merged state of the signed bundle"
+        provenance = ("Title, authors and abstract excerpt come from a signed graph_snapshot event; "
+                      "the title also matches the signed title hash.")
         cites = {"count": 0, "sample": []}
         updated_at = bundle["built_at"]
 
@@ -251,6 +256,7 @@ def record_view(entry: MirrorEntry) -> RecordView:
         doi=doi,
         doi_url=f"https://doi.org/{urlquote(doi, safe='/.')}",
         status_source=status_source,
+        provenance=provenance,
         statuses=_statuses(flags),
         completeness=_completeness(flags),
         receipt=_receipt_view(receipt),
