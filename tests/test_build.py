@@ -354,3 +354,44 @@ def test_cli_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as e:
         main(["frobnicate"])
     assert e.value.code == 2
+
+
+# --- every attack, through the CLI: exit 1, file and field named, output untouched ---
+
+import copy as _copy  # noqa: E402
+
+import test_verify as attacks  # noqa: E402
+
+_CASES = ([(n, "record", m, c, f) for n, m, c, f in attacks.RECORD_ATTACKS]
+          + [(n, "bundle", m, c, f) for n, m, c, f in attacks.BUNDLE_ATTACKS]
+          + [(n, "factory", b, c, f) for n, b, c, f in attacks.FACTORY_ATTACKS + attacks.FACTORY_RECORD_ATTACKS])
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("published")
+    site = make_site(root)
+    out = root / "out"
+    assert run(str(site), "-o", str(out), "-q") == 0
+    return site, out, snapshot(out)
+
+
+@pytest.mark.parametrize("name,kind,make,check,field", _CASES, ids=[c[0] for c in _CASES])
+def test_cli_build_rejects_attack_and_keeps_published_tree(published, capsys, name, kind, make, check, field):
+    site, out, before = published
+    if kind == "factory":
+        doc = make()
+    else:
+        doc = _copy.deepcopy(attacks.RECORD if kind == "record" else attacks.BUNDLE)
+        make(doc)
+    target = site / "content" / "attack" / f"{name}.json"
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(json.dumps(doc).encode())
+    try:
+        capsys.readouterr()
+        assert run(str(site), "-o", str(out)) == 1
+        err = capsys.readouterr().err
+        assert f"content/attack/{name}.json: {field}: " in err, err
+        assert snapshot(out) == before
+    finally:
+        target.unlink()

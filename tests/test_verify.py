@@ -199,6 +199,14 @@ BUNDLE_ATTACKS = [
     ("unknown_merge_version", _set("merge_version", "pith-open-graph-merge-v9"),
      "bundle.merge_version", "merge_version"),
     ("event_missing_signature", lambda b: b["events"][0].pop("signature"), "bundle.schema", "events[0].signature"),
+    ("bundle_relabelled_with_another_pith_number", _set("pith_number", OTHER_RECORD["pith_number"]),
+     "bundle.pith_number", "pith_number"),
+    ("bundle_short_number_of_another_record", _set("short_pith_number", OTHER_RECORD["short_pith_number"]),
+     "bundle.short_pith_number", "short_pith_number"),
+    ("bundle_alias_points_at_another_paper", _set("source_aliases.0.alias_value", "1709.05011"),
+     "bundle.aliases", "source_aliases[0].alias_value"),
+    ("state_about_another_pith_number", _set("state.pith_number", OTHER_RECORD["pith_number"]),
+     "bundle.state.pith_number", "state.pith_number"),
 ]
 
 
@@ -316,3 +324,149 @@ def test_test_key_signs_and_registry_key_does_not_cover_it():
     assert ("record.receipt.key", "receipt.key_id") in {(p.check, p.field) for p in problems}
     assert TEST_KEY_ID in problems[0].message or any(TEST_KEY_ID in p.message for p in problems)
     assert sign_hex(TEST_KEY, "0" * 64)  # the key is real, deterministic
+
+
+# --- factory attacks: re-signed so that exactly the named rule breaks -------
+
+
+def _edit_event(index: int, edit, *, sk=TEST_KEY, key_id=TEST_KEY_ID):
+    def attack():
+        bundle = make_bundle()
+        event = copy.deepcopy(bundle["events"][index])
+        edit(event)
+        bundle["events"][index] = sign_event(event, sk, key_id)
+        return resign_bundle(bundle)
+    return attack
+
+
+def _paper(key, value):
+    return _edit_event(1, lambda e: e["payload"]["graph_snapshot"]["paper"].__setitem__(key, value))
+
+
+def _receipt(key, value):
+    return _edit_event(0, lambda e: e["payload"]["receipt"].__setitem__(key, value))
+
+
+def _receipt_by_attacker(e):
+    r = e["payload"]["receipt"]
+    r["key_id"], r["public_key_fingerprint"] = OTHER_KEY_ID, protocol.key_fingerprint(bytes(ATTACKER_KEY.verify_key))
+    r["signature_b64"] = sign_hex(ATTACKER_KEY, r["canonical_sha256"])
+
+
+def _event_fingerprint_mismatch():
+    bundle = make_bundle()
+    event = copy.deepcopy(bundle["events"][1])
+    event["signer"]["public_key_fingerprint"] = "0" * 32
+    event = sign_event(event)
+    event["signature"]["public_key_fingerprint"] = "0" * 32  # outside the content hash
+    bundle["events"][1] = event
+    return resign_bundle(bundle)
+
+
+def _event_by_untrusted_key(e):
+    e["signer"]["key_id"] = OTHER_KEY_ID
+
+
+def _bundle_signed_by_attacker():
+    return resign_bundle(make_bundle(), sk=ATTACKER_KEY, key_id=OTHER_KEY_ID, replay=False)
+
+
+def _bundle_signature_foreign_fingerprint():
+    bundle = make_bundle()
+    bundle["bundle_signature"]["public_key_fingerprint"] = "0" * 32
+    return bundle
+
+
+def _bundle_source_differs():
+    bundle = make_bundle()
+    bundle["source"]["version"] = 2
+    return resign_bundle(bundle)
+
+
+FACTORY_ATTACKS = [
+    ("graph_snapshot_title_not_the_signed_one", _paper("title", "Another Title"),
+     "bundle.graph_snapshot.title", "events[1].payload.graph_snapshot.paper.title"),
+    ("graph_snapshot_category_forged", _paper("primary_cat", "hep-th"),
+     "bundle.graph_snapshot.primary_cat", "events[1].payload.graph_snapshot.paper.primary_cat"),
+    ("graph_snapshot_license_forged", _paper("license", ""),
+     "bundle.graph_snapshot.license", "events[1].payload.graph_snapshot.paper.license"),
+    ("graph_snapshot_date_forged", _paper("submitted_at", "2001-01-01T00:00:00Z"),
+     "bundle.graph_snapshot.submitted_at", "events[1].payload.graph_snapshot.paper.submitted_at"),
+    ("graph_snapshot_cross_categories_forged", _paper("cross_cats", []),
+     "bundle.graph_snapshot.cross_cats", "events[1].payload.graph_snapshot.paper.cross_cats"),
+    ("graph_snapshot_about_another_version",
+     _edit_event(1, lambda e: e["payload"]["graph_snapshot"]["source"].__setitem__("version", 7)),
+     "bundle.graph_snapshot", "events[1].payload.graph_snapshot.source"),
+    ("record_event_receipt_names_another_digest", _receipt("canonical_sha256", "0" * 64),
+     "bundle.receipt.canonical_sha256", "events[0].payload.receipt.canonical_sha256"),
+    ("record_event_receipt_foreign_fingerprint", _receipt("public_key_fingerprint", "0" * 32),
+     "bundle.receipt.fingerprint", "events[0].payload.receipt.public_key_fingerprint"),
+    ("record_event_receipt_forged_signature", _receipt("signature_b64", sign_hex(ATTACKER_KEY, "0" * 64)),
+     "bundle.receipt.signature", "events[0].payload.receipt.signature_b64"),
+    ("record_event_receipt_by_untrusted_key", _edit_event(0, _receipt_by_attacker),
+     "bundle.receipt.key", "events[0].payload.receipt.key_id"),
+    ("event_signed_by_untrusted_key", _edit_event(1, _event_by_untrusted_key, sk=ATTACKER_KEY, key_id=OTHER_KEY_ID),
+     "event.key", "events[1].signature.key_id"),
+    ("event_trusted_key_id_foreign_fingerprint", _event_fingerprint_mismatch,
+     "event.fingerprint", "events[1].signature.public_key_fingerprint"),
+    ("event_of_unsupported_type", _edit_event(1, lambda e: e.__setitem__("event_type", "teleport")),
+     "event.type", "events[1].event_type"),
+    ("event_targets_the_wrong_slot", _edit_event(1, lambda e: e.__setitem__("target", "record")),
+     "event.target", "events[1].target"),
+    ("event_payload_missing_paper", _edit_event(1, lambda e: e["payload"]["graph_snapshot"].pop("paper")),
+     "event.payload", "events[1].payload.graph_snapshot.paper"),
+    ("bundle_signed_by_untrusted_key", _bundle_signed_by_attacker,
+     "bundle.signature.key", "bundle_signature.key_id"),
+    ("bundle_signature_foreign_fingerprint", _bundle_signature_foreign_fingerprint,
+     "bundle.signature.fingerprint", "bundle_signature.public_key_fingerprint"),
+    ("bundle_source_differs_from_canonical_record", _bundle_source_differs, "bundle.source", "source"),
+    ("bundle_source_version_zero", lambda: make_bundle(version=0),
+     "bundle.source_version", "canonical_record.source.version"),
+]
+
+
+def _without_record_event():
+    bundle = make_bundle()
+    bundle["events"] = bundle["events"][1:]
+    return resign_bundle(bundle)
+
+
+def _state_not_following_from_events():
+    bundle = make_bundle()
+    bundle["state"]["current"]["graph_snapshots"] = []
+    return resign_bundle(bundle, replay=False)
+
+
+FACTORY_ATTACKS += [
+    ("bundle_without_record_event", _without_record_event, "bundle.record_event", "events"),
+    ("state_does_not_follow_from_events", _state_not_following_from_events,
+     "bundle.state.replay", "state.current.graph_snapshots"),
+]
+FACTORY_RECORD_ATTACKS = [
+    ("record_source_version_zero", lambda: make_record(version=0),
+     "record.source_version", "canonical_record.source.version"),
+]
+
+
+@pytest.mark.parametrize("name,build,check,field", FACTORY_ATTACKS, ids=[c[0] for c in FACTORY_ATTACKS])
+def test_factory_bundle_attack_is_rejected(name, build, check, field):
+    failed, problems = _fails(build(), "bundle")
+    assert (check, field) in failed, problems
+
+
+@pytest.mark.parametrize("name,build,check,field", FACTORY_RECORD_ATTACKS, ids=[c[0] for c in FACTORY_RECORD_ATTACKS])
+def test_factory_record_attack_is_rejected(name, build, check, field):
+    failed, problems = _fails(build(), "record")
+    assert (check, field) in failed, problems
+
+
+def test_every_check_that_runs_on_valid_documents_has_a_failing_attack():
+    valid = [(load_json(p), "record", p.name) for p in SEED_RECORDS] + [
+        (BUNDLE, "bundle", "seed.bundle.json"), (make_bundle(), "bundle", "f.bundle.json"),
+        (make_record(arxiv_id="2109.00001"), "record", "f.json")]
+    reports, _, problems = _verify(*valid)
+    assert problems == []
+    run_on_valid = {c.name for r in reports for c in r.checks}
+    attacked = {check for table in (RECORD_ATTACKS, BUNDLE_ATTACKS, FACTORY_ATTACKS, FACTORY_RECORD_ATTACKS)
+                for _, _, check, _ in table}
+    assert run_on_valid - attacked == set()
