@@ -17,6 +17,7 @@ from sitegen.keyring import load_keyring
 from sitegen.load import load_content
 from sitegen.model import DocumentReport, Keyring, MirrorEntry
 from sitegen.render import find_theme, render_site
+from sitegen.rollback import find_rollbacks
 from sitegen.verify import verify_documents
 from sitegen.write import WriteStats, publish_tree
 
@@ -87,7 +88,7 @@ def verify_content(settings: Settings, timer: _Timer | None = None) -> VerifyRes
                         entries=tuple(entries), key_problems=tuple(key_problems), keyring=keyring)
 
 
-def build(settings: Settings, *, skip_invalid: bool = False) -> BuildResult:
+def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: bool = False) -> BuildResult:
     """Verify ``settings.content_dir`` and publish the mirror to ``settings.output_dir``.
 
     Raises :class:`BuildFailed` listing every problem if the keyring is
@@ -95,6 +96,8 @@ def build(settings: Settings, *, skip_invalid: bool = False) -> BuildResult:
     :class:`~sitegen.errors.ConfigError` for a theme or settings problem;
     :class:`~sitegen.errors.WriteError` if the tree cannot be written. With
     ``skip_invalid``, failed documents are left out and listed in ``skipped``.
+    Raises :class:`BuildFailed` (check ``mirror.rollback``) if a document is
+    older than the one already published, unless ``allow_rollback``.
     """
     timer = _Timer()
     theme = find_theme(settings.site_dir)
@@ -103,6 +106,10 @@ def build(settings: Settings, *, skip_invalid: bool = False) -> BuildResult:
         raise BuildFailed(result.key_problems, len({p.file for p in result.key_problems}), result.files)
     if result.problems and not skip_invalid:
         raise BuildFailed(result.problems, len(result.failed_files), result.files)
+    if not allow_rollback:
+        rollbacks = find_rollbacks(result.entries, settings.output_dir)
+        if rollbacks:
+            raise BuildFailed(tuple(rollbacks), len({p.file for p in rollbacks}), result.files)
     with timer.stage("render+write"):
         stats = publish_tree(render_site(list(result.entries), result.keyring, settings, theme), settings.output_dir)
     return BuildResult(verification=result, write=stats, timings=tuple(timer.timings),

@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--title", help="site title")
     b.add_argument("--skip-invalid", action="store_true",
                    help="publish the documents that verify and list the ones skipped")
+    b.add_argument("--allow-rollback", action="store_true",
+                   help="publish documents older than the ones already published")
     b.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     return p
 
@@ -49,16 +51,18 @@ def _cmd_build(args: argparse.Namespace) -> int:
         _err(f"warning: base_url is not set; absolute URLs (sitemap, manifest) use {settings.base_url}. "
              "Set base_url in sitegen.toml or pass --base-url.")
     try:
-        result = build(settings, skip_invalid=args.skip_invalid)
+        result = build(settings, skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback)
     except BuildFailed as e:
         for problem in e.problems:
-            _err(str(problem))
-        _err(f"error: {e.failed_files} of {e.total_files} content files failed verification "
-             f"({len(e.problems)} problems); {settings.output_dir} left unchanged")
+            _err(f"{problem} [{problem.check}]")
+        what = ("would roll back published documents" if all(p.check == "mirror.rollback" for p in e.problems)
+                else "failed verification")
+        _err(f"error: {e.failed_files} of {e.total_files} content files {what} "
+             f"({_n(len(e.problems), 'problem')}); {settings.output_dir} left unchanged")
         return 1
     v = result.verification
     for problem in v.problems:
-        _err(f"skipped: {problem}")
+        _err(f"skipped: {problem} [{problem.check}]")
     if not args.quiet:
         records = sum(1 for r in v.reports if r.kind == "record")
         bundles = sum(1 for r in v.reports if r.kind == "bundle")

@@ -24,30 +24,34 @@ __all__ = [
     "BuildFailed",
     "WriteError",
     "quote",
+    "safe_text",
 ]
 
 _MAX_QUOTED = 80
 
 
-def quote(value: object, limit: int = _MAX_QUOTED) -> str:
-    """Return a terminal-safe, bounded rendering of an untrusted value.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
-    Uses ``repr()`` (so quotes and escapes are visible), then escapes every
-    remaining control, format (bidi overrides, zero-width) and separator
-    character as ``\\uXXXX``, and truncates to ``limit`` characters.
-    """
-    text = repr(value)
+
+def safe_text(text: str, limit: int = 400) -> str:
+    """Escape every control, format (bidi overrides, zero-width), separator,
+    surrogate and unassigned character as ``\\uXXXX`` and truncate to
+    ``limit`` characters. For untrusted text shown as-is (file names)."""
     out = []
     for ch in text:
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn") or ch == "\x1b":
+        if unicodedata.category(ch) in _UNSAFE_CATEGORIES:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
     safe = "".join(out)
-    if len(safe) > limit:
-        safe = safe[: limit - 1] + "…"
-    return safe
+    return safe if len(safe) <= limit else safe[: limit - 1] + "…"
+
+
+def quote(value: object, limit: int = _MAX_QUOTED) -> str:
+    """Return a terminal-safe, bounded rendering of an untrusted value:
+    ``repr()`` (so quotes and escapes are visible) passed through
+    :func:`safe_text` and truncated to ``limit`` characters."""
+    return safe_text(repr(value), limit)
 
 
 class SitegenError(Exception):
@@ -75,9 +79,10 @@ class Problem:
     check: str
 
     def __str__(self) -> str:
+        file = safe_text(self.file)  # a file name is untrusted too
         if self.field:
-            return f"{self.file}: {self.field}: {self.message}"
-        return f"{self.file}: {self.message}"
+            return f"{file}: {safe_text(self.field)}: {self.message}"
+        return f"{file}: {self.message}"
 
 
 class InputError(SitegenError):

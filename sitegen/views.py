@@ -15,34 +15,9 @@ from typing import Any, Mapping
 from urllib.parse import quote as urlquote
 
 from sitegen.model import CheckResult, MirrorEntry
+from sitegen.routes import Routes, routes_for
 
-__all__ = ["RecordView", "Routes", "record_view", "routes_for", "split_authors"]
-
-
-@dataclass(frozen=True)
-class Routes:
-    """Output paths (relative, POSIX) for one Pith Number (PROTOCOL.md §5)."""
-
-    page: str
-    record_json: str
-    bundle_json: str
-    state_json: str
-    well_known_bundle: str
-    well_known_state: str
-    short_link: str
-
-
-def routes_for(suffix: str) -> Routes:
-    """Routes of the mirror for ``suffix`` (already validated by the verifier)."""
-    return Routes(
-        page=f"pith/{suffix}/",
-        record_json=f"pith/{suffix}.json",
-        bundle_json=f"pith/{suffix}/bundle.json",
-        state_json=f"pith/{suffix}/state.json",
-        well_known_bundle=f".well-known/pith/{suffix}/bundle.json",
-        well_known_state=f".well-known/pith/{suffix}/state.json",
-        short_link=f"paper/{suffix[:8]}/",
-    )
+__all__ = ["RecordView", "record_view", "split_authors", "clean_text"]
 
 
 @dataclass(frozen=True)
@@ -127,9 +102,25 @@ class RecordView:
     updated_at: str
 
 
+#: Bidi embeddings, overrides, isolates and marks, and invisible characters
+#: that can make displayed text differ from what it says (Trojan Source).
+#: ZWJ/ZWNJ (U+200C/U+200D) stay: real scripts need them.
+_SPOOFING = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C,
+                           0x200B, 0x2060, 0xFEFF], "\ufffd")
+_SPOOFING.update(dict.fromkeys([*range(0x00, 0x20), 0x7F], "\ufffd"))
+_SPOOFING.update({0x09: " ", 0x0A: " ", 0x0D: " "})
+
+
+def clean_text(text: str) -> str:
+    """Display form of untrusted text: control characters and the bidi and
+    invisible characters above become a visible U+FFFD (tab/newline a space).
+    Jinja autoescaping then handles markup."""
+    return text.translate(_SPOOFING)
+
+
 def split_authors(authors_text: str) -> tuple[str, ...]:
     """Split arXiv's comma-separated ``authors_text`` into names."""
-    return tuple(a.strip() for a in authors_text.split(",") if a.strip())
+    return tuple(a.strip() for a in clean_text(authors_text).split(",") if a.strip())
 
 
 def _arxiv_url(kind: str, arxiv_id: str) -> str:
@@ -140,11 +131,11 @@ def _receipt_view(receipt: Mapping[str, Any]) -> dict[str, str]:
     keys = ("key_id", "public_key_fingerprint", "signature_b64", "signed_message", "signed_at",
             "first_computed_at", "last_reissued_at", "builder_version", "receipt_version",
             "signature_status")
-    return {k: str(receipt[k]) for k in keys if receipt.get(k) is not None}
+    return {k: clean_text(str(receipt[k])) for k in keys if receipt.get(k) is not None}
 
 
 def _check_views(document: str, checks: tuple[CheckResult, ...]) -> tuple[CheckView, ...]:
-    return tuple(CheckView(document, c.name, c.field, c.detail) for c in checks)
+    return tuple(CheckView(document, c.name, c.field, clean_text(c.detail)) for c in checks)
 
 
 def _statuses(flags: Mapping[str, Any]) -> tuple[Status, ...]:
@@ -238,10 +229,10 @@ def record_view(entry: MirrorEntry) -> RecordView:
         pith_number=entry.pith_number,
         short_pith_number=f"pith:{entry.suffix[:8]}",
         year=entry.pith_number.split(":")[1],
-        title=paper["title"] if paper else f"arXiv:{arxiv_id}",
+        title=clean_text(paper["title"]) if paper else f"arXiv:{arxiv_id}",
         authors=split_authors(paper["authors_text"]) if paper else (),
-        abstract_excerpt=paper["abstract_excerpt"] if paper else "",
-        headline=paper.get("headline", "") if paper else "",
+        abstract_excerpt=clean_text(paper["abstract_excerpt"]) if paper else "",
+        headline=clean_text(paper.get("headline", "")) if paper else "",
         arxiv_id=arxiv_id,
         version=version,
         arxiv_url=_arxiv_url("abs", arxiv_id),
@@ -251,7 +242,7 @@ def record_view(entry: MirrorEntry) -> RecordView:
         date=meta["submitted_at"][:10],
         primary_cat=meta["primary_cat"],
         cross_cats=tuple(meta["cross_cats_sorted"]),
-        license=license_text,
+        license=clean_text(license_text),
         license_is_url=license_text.startswith(("https://", "http://")),
         doi=doi,
         doi_url=f"https://doi.org/{urlquote(doi, safe='/.')}",
@@ -261,10 +252,10 @@ def record_view(entry: MirrorEntry) -> RecordView:
         completeness=_completeness(flags),
         receipt=_receipt_view(receipt),
         canonical_sha256=(record or bundle)["canonical_sha256"],
-        aliases=tuple((a["alias_kind"], a["alias_value"]) for a in aliases),
-        canonical_record_json=json.dumps(cr, indent=2, sort_keys=True, ensure_ascii=False),
+        aliases=tuple((clean_text(a["alias_kind"]), clean_text(a["alias_value"])) for a in aliases),
+        canonical_record_json=json.dumps(cr, indent=2, sort_keys=True, ensure_ascii=True),
         cited_by_count=cites["count"],
-        cited_by=tuple(Citation(c["citing_arxiv_id"], c["citing_title"], _arxiv_url("abs", c["citing_arxiv_id"]))
+        cited_by=tuple(Citation(c["citing_arxiv_id"], clean_text(c["citing_title"]), _arxiv_url("abs", c["citing_arxiv_id"]))
                        for c in cites["sample"]),
         events=events,
         checks=checks,

@@ -1,0 +1,84 @@
+"""Rollback protection: refuse to publish a document older than the one the
+current output tree already serves for the same Pith Number.
+
+Per-document signatures cannot stop a mirror operator (or an attacker who
+controls ``content/``) from swapping in an authentic but *older* bundle that
+drops events — a rollback (REFERENCE.md, mirror security). Before the first
+write, each verified document is compared with the published one:
+
+* bundle: fewer applied events (``state.applied_event_ids``) or an earlier
+  ``built_at`` than the published bundle;
+* record: an earlier ``updated_at`` than the published record.
+
+This is our design; the protocol publishes no version counter. The published
+files are our own earlier output: they are parsed strictly but not re-verified,
+and an unreadable one is skipped (it cannot be "newer" than anything).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sitegen.errors import Problem
+from sitegen.load import parse_strict_json
+from sitegen.model import MirrorEntry
+from sitegen.routes import routes_for
+
+__all__ = ["find_rollbacks"]
+
+
+def _published(path: Path) -> Any:
+    try:
+        return parse_strict_json(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def _when(stamp: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return None
+
+
+def _applied(bundle: Any) -> int:
+    try:
+        return len(bundle["state"]["applied_event_ids"])
+    except (KeyError, TypeError):
+        return 0
+
+
+def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_dir: Path) -> list[Problem]:
+    """One :class:`Problem` (check ``mirror.rollback``) per document that would
+    replace a newer published one. ``output_dir`` may not exist (first build)."""
+    problems: list[Problem] = []
+    if not output_dir.is_dir():
+        return problems
+    for entry in entries:
+        routes = routes_for(entry.suffix)
+        if entry.bundle is not None:
+            old = _published(output_dir / routes.bundle_json)
+            if isinstance(old, dict):
+                new = entry.bundle.body
+                old_n, new_n = _applied(old), _applied(new)
+                old_t, new_t = _when(old.get("built_at")), _when(new["built_at"])
+                if new_n < old_n or (old_t and new_t and new_t < old_t):
+                    problems.append(Problem(
+                        entry.bundle.source.rel, "built_at",
+                        f"would roll back {entry.pith_number} from the published bundle built "
+                        f"{old.get('built_at')} with {old_n} applied events to one built {new['built_at']} "
+                        f"with {new_n}; pass --allow-rollback to publish it anyway", "mirror.rollback"))
+        if entry.record is not None:
+            old = _published(output_dir / routes.record_json)
+            if isinstance(old, dict):
+                new = entry.record.body
+                old_t, new_t = _when(old.get("updated_at")), _when(new["updated_at"])
+                if old_t and new_t and new_t < old_t:
+                    problems.append(Problem(
+                        entry.record.source.rel, "updated_at",
+                        f"would roll back {entry.pith_number} from the published record updated "
+                        f"{old.get('updated_at')} to one updated {new['updated_at']}; pass --allow-rollback "
+                        "to publish it anyway", "mirror.rollback"))
+    return problems
