@@ -80,8 +80,11 @@ def read_source(path: Path, site_dir: Path, content_dir: Path, max_bytes: int) -
     of ``content_dir``, not a regular file, or larger than ``max_bytes``."""
     rel = _rel(path, site_dir)
     if path.is_symlink():
-        target = path.resolve()
-        if not target.is_relative_to(content_dir.resolve()):
+        try:  # strict: a loop or a dangling link is an OSError, not a crash
+            target = Path(os.path.realpath(path, strict=True))
+        except OSError as e:
+            raise _problem(rel, f"symlink cannot be resolved: {e.strerror}", "load.file") from None
+        if not target.is_relative_to(Path(os.path.realpath(content_dir))):
             raise _problem(rel, "symlink points outside content/", "load.file")
     try:
         st = os.stat(path)
