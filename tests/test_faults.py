@@ -1,0 +1,160 @@
+"""Faults: SIGKILL at random points, a full disk, a read-only filesystem, a
+file-size limit — the published tree is always the complete old tree or the
+complete new one, and a failed build says why and leaves the old tree intact."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pithfactory import REPO, make_record, make_site
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def build(site: Path, out: Path, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
+                          capture_output=True, text=True, env=ENV, **kw)
+
+
+def generated(n: int, start: int = 0) -> dict:
+    return {f"gen/r{i}.json": make_record(arxiv_id=f"2201.{i:05d}", title=f"Generated paper {i}")
+            for i in range(start, start + n)}
+
+
+@pytest.fixture(scope="module")
+def two_versions(tmp_path_factory):
+    """A site whose content can be switched between version A and version B,
+    with the reference output tree of each."""
+    root = tmp_path_factory.mktemp("versions")
+    site = make_site(root, docs=generated(300))
+    gen = site / "content" / "gen"
+    extra = generated(150, start=300)
+
+    def use(version: str) -> None:
+        for name in extra:
+            path = site / "content" / name
+            if version == "B":
+                path.write_bytes(__import__("json").dumps(extra[name]).encode())
+            else:
+                path.unlink(missing_ok=True)
+
+    refs = {}
+    for version in ("A", "B"):
+        use(version)
+        assert build(site, root / f"ref-{version}").returncode == 0
+        refs[version] = tree(root / f"ref-{version}")
+    assert refs["A"] != refs["B"] and gen.is_dir()
+    return site, use, refs, root
+
+
+def test_sigkill_at_random_points_never_leaves_a_mixed_tree(two_versions):
+    site, use, refs, root = two_versions
+    out = root / "published"
+    use("A")
+    assert build(site, out).returncode == 0
+    start = time.perf_counter()
+    use("B")
+    assert build(site, out).returncode == 0
+    duration = time.perf_counter() - start
+    rng = random.Random(20261121)
+    outcomes = {"A": 0, "B": 0}
+    for trial in range(16):
+        use("A")
+        if tree(out) != refs["A"]:
+            assert build(site, out).returncode == 0
+        use("B")
+        proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
+                                env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.05, duration * 1.1))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        published = tree(out)
+        state = "A" if published == refs["A"] else "B" if published == refs["B"] else None
+        assert state is not None, f"trial {trial}: the published tree is neither the old nor the new one"
+        outcomes[state] += 1
+    # Leftovers from killed builds are cleaned up by the next build, which succeeds.
+    assert build(site, out).returncode == 0 and tree(out) == refs["B"]
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".published")) == [".published.lock"]
+    assert outcomes["A"] > 0, outcomes  # some kills did land before the swap
+
+
+@contextlib.contextmanager
+def mounted(target: Path, *args: str):
+    target.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(["mount", *args, str(target)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount here: {proc.stderr.strip()}")
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)
+
+
+def test_full_disk_fails_cleanly_and_keeps_the_published_tree(two_versions, tmp_path):
+    site, use, refs, _ = two_versions
+    use("A")
+    size = sum(len(b) for b in refs["A"].values())
+    with mounted(tmp_path / "disk", "-t", "tmpfs", "-o", f"size={size + 2_000_000}", "tmpfs") as disk:
+        out = disk / "site"
+        assert build(site, out).returncode == 0
+        use("B")
+        proc = build(site, out)  # the new tree needs ~3 MB more than is free
+        use("A")
+        assert proc.returncode == 1
+        assert "No space left on device" in proc.stderr and "the published tree is unchanged" in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert tree(out) == refs["A"]
+        assert [p.name for p in disk.iterdir() if "staging" in p.name] == []  # space given back
+
+
+def test_read_only_filesystem_fails_cleanly(two_versions, tmp_path):
+    site, use, refs, _ = two_versions
+    use("A")
+    src = tmp_path / "rw"
+    assert build(site, src / "site").returncode == 0
+    with mounted(tmp_path / "ro", "--bind", "-o", "ro", str(src)) as ro:
+        proc = build(site, ro / "site")
+        assert proc.returncode == 1 and "Read-only file system" in proc.stderr and "Traceback" not in proc.stderr
+        assert tree(ro / "site") == refs["A"]
+
+
+def _limit_file_size():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def test_file_size_limit_fails_cleanly(two_versions, tmp_path):
+    site, use, refs, _ = two_versions
+    use("A")
+    out = tmp_path / "site"
+    assert build(site, out).returncode == 0
+    big = make_record(arxiv_id="2202.00001", abstract="x" * 40_000)
+    (site / "content" / "big.json").write_text(__import__("json").dumps(big))
+    try:
+        proc = build(site, out, preexec_fn=_limit_file_size)
+    finally:
+        (site / "content" / "big.json").unlink()
+    assert proc.returncode == 1 and "File too large" in proc.stderr and "Traceback" not in proc.stderr
+    assert tree(out) == refs["A"]
+
+
+def test_output_parent_that_is_a_file_fails_cleanly(tmp_path):
+    site = make_site(tmp_path, seeds=False, docs=generated(2))
+    (tmp_path / "blocker").write_text("not a directory")
+    proc = build(site, tmp_path / "blocker" / "site")
+    assert proc.returncode == 1 and "cannot prepare the output directory" in proc.stderr
+    assert "Traceback" not in proc.stderr
