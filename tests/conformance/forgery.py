@@ -49,6 +49,8 @@ RECORD_ATTACKS = [
      "record.receipt.fingerprint", "receipt.public_key_fingerprint"),
     ("malformed_signature_base64", _set("receipt.signature_b64", "not base64!"),
      "record.schema", "receipt.signature_b64"),
+    ("non_canonical_base64_signature", _set("receipt.signature_b64", lambda s: s[:-3] + chr(ord(s[-3]) + 1) + "=="),
+     "record.receipt.signature", "receipt.signature_b64"),
     ("truncated_signature", _set("receipt.signature_b64", lambda s: s[:40]),
      "record.schema", "receipt.signature_b64"),
     ("source_differs_from_canonical_record", _set("source.version", 9),
