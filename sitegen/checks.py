@@ -180,8 +180,11 @@ def check_links(checks: Checks, prefix: str, field: str, links: Mapping[str, str
         if key not in links:
             continue
         url = links[key]
-        parts = urlsplit(url)
-        if parts.scheme != "https" or parts.path != path or parts.query or parts.fragment:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unbalanced '[' or ']' in the host (fuzzer find)
+            parts = None
+        if parts is None or parts.scheme != "https" or parts.path != path or parts.query or parts.fragment:
             bad = True
             checks.add(f"{prefix}.links", f"{field}.{key}", False,
                        f"is {quote(url)}, expected an https URL with path {path!r}")

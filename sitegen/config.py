@@ -65,7 +65,10 @@ _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes":
 
 
 def _normalise_base_url(value: str, where: str) -> str:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError as e:
+        raise ConfigError(f"{where}: base_url: not a valid URL ({e}): {quote(value)}") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ConfigError(f"{where}: base_url: expected an absolute http(s) URL, got {quote(value)}")
     if parts.query or parts.fragment:

@@ -61,6 +61,12 @@ INJECTION_CASES = (
         doc_case("plain_http_link", "injection",
                  mutated(RECORD, set_path("links.json", RECORD["links"]["json"].replace("https:", "http:"))),
                  "record.links", "links.json"),
+        # Found by atheris: urlsplit raised ValueError ("Invalid IPv6 URL") out of the verifier.
+        doc_case("unbalanced_bracket_in_link_host", "injection",
+                 mutated(RECORD, set_path("links.html", "https://p]ith.science/pith/X")), "record.links", "links.html"),
+        doc_case("unbalanced_bracket_in_bundle_link_host", "injection",
+                 mutated(BUNDLE, set_path("links.bundle", "https://[pith.science/pith/X/bundle.json")),
+                 "bundle.links", "links.bundle"),
         doc_case("doi_alias_with_traversal", "injection",
                  mutated(RECORD, set_path("aliases.2.alias_value", "10.48550/arxiv.1711.04325/../../../etc")),
                  "record.aliases", "aliases[2].alias_value"),
