@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from sitegen import protocol, schema
 from sitegen.errors import quote
+from sitegen.keyring import parse_time
 from sitegen.model import CheckResult, Keyring, TrustedKey
 
 __all__ = ["Checks", "check_schema", "check_signature", "check_receipt", "check_canonical_identity",
@@ -58,18 +59,27 @@ def check_schema(checks: Checks, name: str, body: Any, shape: Any) -> bool:
 
 
 def check_signature(checks: Checks, prefix: str, field: str, *, keyring: Keyring,
-                    block: Mapping[str, Any], digest_hex: str, what: str) -> TrustedKey | None:
+                    block: Mapping[str, Any], digest_hex: str, what: str,
+                    signed_at: str | None, date_field: str) -> TrustedKey | None:
     """Check a signature block (``key_id``, ``public_key_fingerprint``,
     ``signature_b64``) over the raw bytes of the *recomputed* ``digest_hex``.
 
-    Adds ``<prefix>.key``, ``<prefix>.fingerprint`` and ``<prefix>.signature``.
-    Returns the trusted key when the signature verifies.
+    ``signed_at`` is the signature's date, taken from a signed field where the
+    format has one (an event's ``created_at``, a bundle's ``built_at``);
+    ``date_field`` names it. Adds ``<prefix>.key``, ``<prefix>.key_validity``
+    (revocation, ``not_before``/``rotates_at``), ``<prefix>.fingerprint`` and
+    ``<prefix>.signature``. Returns the trusted key when all pass.
     """
     key = keyring.get(block["key_id"])
     # Threat: signature by an attacker's key. Trust comes only from the keyring.
     if not checks.add(f"{prefix}.key", f"{field}.key_id", key is not None,
                       f"key {quote(block['key_id'])} is not in the keyring (content/keys/)",
                       f"key {block['key_id']} is trusted"):
+        return None
+    # Threat: a compromised (revoked) or retired (rotated) key signing new content.
+    problem = key.validity_problem(parse_time(signed_at))
+    if not checks.add(f"{prefix}.key_validity", date_field, problem is None, problem or "",
+                      f"key {key.key_id} is valid at {signed_at}"):
         return None
     # Threat: a receipt that names a trusted key id but was made for another key.
     checks.equal(f"{prefix}.fingerprint", f"{field}.public_key_fingerprint",
@@ -88,8 +98,11 @@ def check_receipt(checks: Checks, prefix: str, field: str, *, keyring: Keyring,
     (PROTOCOL.md §3). Threat: a receipt copied from another record (replay)."""
     checks.equal(f"{prefix}.canonical_sha256", f"{field}.canonical_sha256", receipt["canonical_sha256"],
                  digest_hex, expected_what="canonical_record hashes to")
+    # A receipt's signed_at is not covered by its signature (PROTOCOL.md §3): the
+    # window check stops honest mistakes; revocation is the defence for a stolen key.
     check_signature(checks, prefix, field, keyring=keyring, block=receipt, digest_hex=digest_hex,
-                    what="the canonical hash")
+                    what="the canonical hash", signed_at=receipt.get("signed_at"),
+                    date_field=f"{field}.signed_at")
 
 
 def check_canonical_identity(checks: Checks, prefix: str, doc: Mapping[str, Any]) -> tuple[str, str]:

@@ -64,7 +64,8 @@ def verify_event(event: Mapping[str, Any], *, keyring: Keyring, subject: str,
                  sig["public_key_fingerprint"], signer["public_key_fingerprint"],
                  expected_what="signer.public_key_fingerprint is")
     check_signature(checks, "event", f"{field}.signature", keyring=keyring, block=sig,
-                    digest_hex=digest, what="the event content hash")
+                    digest_hex=digest, what="the event content hash",
+                    signed_at=event["created_at"], date_field=f"{field}.created_at")
     etype, target = event["event_type"], event["target"]
     known = etype in EVENT_TARGETS
     if checks.add("event.type", f"{field}.event_type", known,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime, timezone
 from pathlib import Path
 
 from sitegen import protocol, schema
@@ -19,7 +20,7 @@ from sitegen.errors import InputError, Problem, quote
 from sitegen.load import parse_strict_json, read_source
 from sitegen.model import Keyring, SourceFile, TrustedKey
 
-__all__ = ["load_keyring", "parse_key_document"]
+__all__ = ["load_keyring", "parse_key_document", "parse_time"]
 
 
 def parse_key_document(source: SourceFile) -> tuple[TrustedKey | None, list[Problem]]:
@@ -54,8 +55,23 @@ def parse_key_document(source: SourceFile) -> tuple[TrustedKey | None, list[Prob
                             f"the key's fingerprint is {fp32!r}"))
     if problems:
         return None, problems
-    return TrustedKey(key_id=doc["key_id"], public_key=raw, fingerprint_hex=fp,
-                      fingerprint_b32=fp32, document=doc, source=source), []
+    window = {name: parse_time(doc.get(name)) for name in ("not_before", "rotates_at")}
+    if window["not_before"] and window["rotates_at"] and window["not_before"] >= window["rotates_at"]:
+        return None, [bad("not_before", "is not before rotates_at")]
+    return TrustedKey(key_id=doc["key_id"], public_key=raw, fingerprint_hex=fp, fingerprint_b32=fp32,
+                      document=doc, source=source, revoked=doc.get("revoked", False), **window), []
+
+
+def parse_time(stamp: object) -> datetime | None:
+    """An ISO 8601 timestamp (already format-checked by the schema) as an
+    aware datetime, or None."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        value = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def load_keyring(keys_dir: Path, site_dir: Path) -> tuple[Keyring, list[Problem]]:

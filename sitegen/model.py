@@ -14,6 +14,7 @@ mutates it (views copy what they need).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
@@ -56,6 +57,25 @@ class TrustedKey:
     fingerprint_b32: str
     document: Mapping[str, Any]
     source: SourceFile
+    not_before: datetime | None = None
+    rotates_at: datetime | None = None
+    revoked: bool = False
+
+    def validity_problem(self, signed_at: datetime | None) -> str | None:
+        """Why a signature by this key dated ``signed_at`` is not acceptable,
+        or None. Revoked keys sign nothing; a key with a validity window
+        (``not_before`` ≤ t < ``rotates_at``) needs a date inside it."""
+        if self.revoked:
+            return f"key {self.key_id} is revoked by the operator"
+        if self.not_before is None and self.rotates_at is None:
+            return None
+        if signed_at is None:
+            return f"the signature carries no date, and key {self.key_id} is only valid in a window"
+        if self.not_before is not None and signed_at < self.not_before:
+            return f"dated {signed_at.isoformat()}, before key {self.key_id} became valid ({self.not_before.isoformat()})"
+        if self.rotates_at is not None and signed_at >= self.rotates_at:
+            return f"dated {signed_at.isoformat()}, after key {self.key_id} rotated ({self.rotates_at.isoformat()})"
+        return None
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,9 @@ KEY_DOCUMENT = {
     "rotates_at": Opt(Nullable(ANY_TIMESTAMP)),
     "url": Opt(Nullable(str)),
     "notes": Opt(Nullable(str)),
+    # sitegen extensions an operator may add to a key file (not in the resolver's format):
+    "not_before": Opt(Nullable(ANY_TIMESTAMP)),
+    "revoked": Opt(bool),
 }
 
 PAPER = {

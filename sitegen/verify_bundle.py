@@ -114,7 +114,8 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
                  bundle_digest, expected_what="the bundle hashes to",
                  passed=f"bundle hashes to {bundle_digest}")
     check_signature(checks, "bundle.signature", "bundle_signature", keyring=keyring, block=signature,
-                    digest_hex=bundle_digest, what="the bundle hash")
+                    digest_hex=bundle_digest, what="the bundle hash", signed_at=body["built_at"],
+                    date_field="built_at")
 
     state = body["state"]
     computed_state_hash = protocol.state_sha256(state)

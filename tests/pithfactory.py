@@ -40,6 +40,10 @@ def signing_key(label: str = "sitegen test key") -> nacl.signing.SigningKey:
 
 TEST_KEY = signing_key()
 ATTACKER_KEY = signing_key("attacker key")
+# Trusted, but limited: the operator revoked one, one has rotated, one is not valid yet.
+REVOKED_KEY, REVOKED_KEY_ID = signing_key("revoked key"), "revoked-2026"
+RETIRED_KEY, RETIRED_KEY_ID = signing_key("retired key"), "retired-2025"
+FUTURE_KEY, FUTURE_KEY_ID = signing_key("future key"), "future-2027"
 
 
 def key_document(sk: nacl.signing.SigningKey = TEST_KEY, key_id: str = TEST_KEY_ID) -> dict:
@@ -56,6 +60,16 @@ def key_document(sk: nacl.signing.SigningKey = TEST_KEY, key_id: str = TEST_KEY_
         "url": "https://mirror.test/pith-signing-key.json",
         "notes": "sitegen test key",
     }
+
+
+def limited_key_documents() -> list[dict]:
+    """Key documents of the revoked, retired and not-yet-valid test keys."""
+    return [
+        dict(key_document(REVOKED_KEY, REVOKED_KEY_ID), revoked=True),
+        dict(key_document(RETIRED_KEY, RETIRED_KEY_ID), not_before="2025-01-01T00:00:00Z",
+             rotates_at="2026-01-01T00:00:00Z"),
+        dict(key_document(FUTURE_KEY, FUTURE_KEY_ID), not_before="2027-01-01T00:00:00Z"),
+    ]
 
 
 def keyring_of(*docs: dict) -> Keyring:
@@ -244,7 +258,8 @@ def make_site(root: Path, *, seeds: bool = True, test_key: bool = True,
     (site / "content" / "keys").mkdir(parents=True)
     shutil.copy(REGISTRY_KEY, site / "content" / "keys" / REGISTRY_KEY.name)
     if test_key:
-        (site / "content" / "keys" / f"{TEST_KEY_ID}.json").write_text(json.dumps(key_document(), indent=2))
+        for doc in [key_document(), *limited_key_documents()]:
+            (site / "content" / "keys" / f"{doc['key_id']}.json").write_text(json.dumps(doc, indent=2))
     if seeds:
         shutil.copytree(CONTENT / "records", site / "content" / "records")
         shutil.copytree(CONTENT / "bundles", site / "content" / "bundles")

@@ -265,7 +265,7 @@ def test_build_summary_names_documents_and_checks(tmp_path, capsys):
     assert run(str(site), "-o", str(tmp_path / "out")) == 0
     out = capsys.readouterr().out
     assert "sitegen build: 5 documents (4 records, 1 bundle), 5 Pith Numbers published" in out
-    assert "verified: 125 checks passed, 0 failed" in out
+    assert "verified: 133 checks passed, 0 failed" in out
     assert "timings: load" in out
 
 

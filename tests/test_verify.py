@@ -15,14 +15,14 @@ import pytest
 from sitegen.model import ParsedDocument, SourceFile
 from sitegen.verify import verify_documents
 from pithfactory import (ATTACKER_KEY, OTHER_KEY_ID, SEED_BUNDLES, SEED_RECORDS, TEST_KEY, TEST_KEY_ID,
-                         key_document, keyring_of, load_json, make_bundle, make_record, resign_bundle,
+                         key_document, keyring_of, limited_key_documents, load_json, make_bundle, make_record, resign_bundle,
                          sign_event, sign_hex, signing_key)
 
 from conformance.cases import flip  # noqa: E402
 from conformance.forgery import BUNDLE_ATTACKS, FACTORY_ATTACKS, FACTORY_RECORD_ATTACKS, RECORD_ATTACKS  # noqa: E402
 
 REGISTRY = load_json(SEED_RECORDS[0].parent.parent / "keys" / "pith-v1-2026-05.json")
-KEYRING = keyring_of(REGISTRY, key_document())
+KEYRING = keyring_of(REGISTRY, key_document(), *limited_key_documents())
 RECORD = load_json(SEED_RECORDS[0])           # 5MNN3ESP…, two cross-listed categories
 OTHER_RECORD = load_json(SEED_RECORDS[3])     # BIMLI3TH…
 BUNDLE = load_json(SEED_BUNDLES[0])
@@ -214,3 +214,23 @@ def test_every_check_that_runs_on_valid_documents_has_a_failing_attack():
     attacked = {check for table in (RECORD_ATTACKS, BUNDLE_ATTACKS, FACTORY_ATTACKS, FACTORY_RECORD_ATTACKS)
                 for _, _, check, _ in table}
     assert run_on_valid - attacked == set()
+
+
+def test_signature_dated_inside_a_rotated_keys_window_still_verifies():
+    from pithfactory import RETIRED_KEY, RETIRED_KEY_ID
+    record = make_record(sk=RETIRED_KEY, key_id=RETIRED_KEY_ID)
+    record["receipt"]["signed_at"] = "2025-06-01T00:00:00.000000Z"
+    reports, entries, problems = _verify((record, "record", "old.json"))
+    assert problems == [] and len(entries) == 1
+    validity = next(c for c in reports[0].checks if c.name == "record.receipt.key_validity")
+    assert validity.ok and "retired-2025 is valid at 2025-06-01" in validity.detail
+
+
+def test_key_window_that_ends_before_it_starts_is_a_keyring_problem(tmp_path):
+    from sitegen.keyring import load_keyring
+    keys = tmp_path / "content" / "keys"
+    keys.mkdir(parents=True)
+    doc = dict(key_document(), not_before="2027-01-01T00:00:00Z", rotates_at="2026-01-01T00:00:00Z")
+    (keys / "k.json").write_text(__import__("json").dumps(doc))
+    keyring, problems = load_keyring(keys, tmp_path)
+    assert len(keyring) == 0 and problems[0].field == "not_before"

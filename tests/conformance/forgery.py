@@ -12,7 +12,8 @@ import copy
 from sitegen import protocol
 from conformance.cases import (BUNDLE, OTHER_RECORD, RECORD, Case, doc_case, flip as _flip, mutated,
                                set_path as _set, write)
-from pithfactory import (ATTACKER_KEY, OTHER_KEY_ID, TEST_KEY, TEST_KEY_ID, dump, key_document,
+from pithfactory import (ATTACKER_KEY, FUTURE_KEY, FUTURE_KEY_ID, OTHER_KEY_ID, RETIRED_KEY, RETIRED_KEY_ID,
+                         REVOKED_KEY, REVOKED_KEY_ID, TEST_KEY, TEST_KEY_ID, dump, key_document,
                          make_bundle, make_record, resign_bundle, sign_event, sign_hex, signing_key)
 
 def _attacker_receipt(doc):
@@ -253,7 +254,38 @@ FACTORY_ATTACKS += [
     ("state_does_not_follow_from_events", _state_not_following_from_events,
      "bundle.state.replay", "state.current.graph_snapshots"),
 ]
+def _bundle_signature_by(sk, key_id):
+    return lambda: resign_bundle(make_bundle(), sk=sk, key_id=key_id, replay=False)
+
+
+FACTORY_ATTACKS += [
+    ("event_signed_by_a_revoked_key", _edit_event(1, lambda e: e["signer"].__setitem__("key_id", REVOKED_KEY_ID),
+                                                  sk=REVOKED_KEY, key_id=REVOKED_KEY_ID),
+     "event.key_validity", "events[1].created_at"),
+    ("event_signed_after_its_key_rotated",
+     _edit_event(1, lambda e: e["signer"].__setitem__("key_id", RETIRED_KEY_ID), sk=RETIRED_KEY, key_id=RETIRED_KEY_ID),
+     "event.key_validity", "events[1].created_at"),
+    ("bundle_signed_after_its_key_rotated", _bundle_signature_by(RETIRED_KEY, RETIRED_KEY_ID),
+     "bundle.signature.key_validity", "built_at"),
+    ("bundle_signed_before_its_key_is_valid", _bundle_signature_by(FUTURE_KEY, FUTURE_KEY_ID),
+     "bundle.signature.key_validity", "built_at"),
+    ("record_event_receipt_by_a_revoked_key", _edit_event(0, lambda e: e["payload"].__setitem__(
+        "receipt", make_record(sk=REVOKED_KEY, key_id=REVOKED_KEY_ID, title="A Bundled Paper", arxiv_id="2102.00007",
+                               authors="Grace Hopper, Edsger W. Dijkstra", abstract="Bundled.")["receipt"])),
+     "bundle.receipt.key_validity", "events[0].payload.receipt.signed_at"),
+]
 FACTORY_RECORD_ATTACKS = [
+    ("record_signed_by_a_revoked_key", lambda: make_record(sk=REVOKED_KEY, key_id=REVOKED_KEY_ID),
+     "record.receipt.key_validity", "receipt.signed_at"),
+    ("record_signed_after_its_key_rotated", lambda: make_record(sk=RETIRED_KEY, key_id=RETIRED_KEY_ID),
+     "record.receipt.key_validity", "receipt.signed_at"),
+    ("record_signed_before_its_key_is_valid", lambda: make_record(sk=FUTURE_KEY, key_id=FUTURE_KEY_ID),
+     "record.receipt.key_validity", "receipt.signed_at"),
+    ("record_without_signing_date_for_a_windowed_key",
+     lambda: {**make_record(sk=RETIRED_KEY, key_id=RETIRED_KEY_ID),
+              "receipt": {k: v for k, v in make_record(sk=RETIRED_KEY, key_id=RETIRED_KEY_ID)["receipt"].items()
+                          if k != "signed_at"}},
+     "record.receipt.key_validity", "receipt.signed_at"),
     ("record_source_version_zero", lambda: make_record(version=0),
      "record.source_version", "canonical_record.source.version"),
 ]
