@@ -9,20 +9,46 @@ its event type requires.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Mapping
 
 from sitegen import protocol, schema
 from sitegen.checks import Checks, check_signature
 from sitegen.model import CheckResult, Keyring
 
-__all__ = ["EVENT_TARGETS", "verify_event"]
+__all__ = ["EVENT_TARGETS", "TARGET_SLOTS", "CITATION_RELATIONSHIPS", "verify_event"]
 
-#: event_type → the target it must name. Observed in the seed bundle
-#: (PROTOCOL.md §4.2); other kinds are added by the merge's later versions.
+#: target → its slot in ``state.current``, in application rank order
+#: (docs/merge.md §1, §3). The slot names are observed in the seed state.
+TARGET_SLOTS: Mapping[str, str] = {
+    "record": "record_created",
+    "graph": "graph_snapshots",
+    "author": "author_attestations",
+    "timestamp": "timestamp_anchors",
+    "storage": "storage_attestations",
+    "citation": "citation_signatures",
+    "replication": "replication_records",
+    "correction": "corrections",
+    "mirror": "mirror_hints",
+}
+
+#: event_type → the target it must name. The first two are observed in the
+#: seed bundle (PROTOCOL.md §4.2); the others are ours (docs/merge.md §1).
 EVENT_TARGETS: Mapping[str, str] = {
     "record_created": "record",
     "graph_snapshot": "graph",
+    "author_attestation": "author",
+    "timestamp_anchor": "timestamp",
+    "storage_attestation": "storage",
+    "citation_signature": "citation",
+    "replication_record": "replication",
+    "correction": "correction",
+    "mirror_hint": "mirror",
 }
+
+#: Citation relationships the resolver describes (PROTOCOL.md §4.3).
+CITATION_RELATIONSHIPS = ("supports", "refutes", "extends", "uses_method", "depends_on", "replaces",
+                          "compares", "cites")
 
 _PAYLOADS = {
     "record_created": {
@@ -37,6 +63,12 @@ _PAYLOADS = {
     "graph_snapshot": {
         "graph_snapshot": {"paper": schema.PAPER, "source": schema.SOURCE},
     },
+    "citation_signature": {
+        "relationship": schema.Regex(re.compile(rf"\A(?:{'|'.join(CITATION_RELATIONSHIPS)})\Z"),
+                                     "one of " + ", ".join(CITATION_RELATIONSHIPS)),
+    },
+    **{kind: {} for kind in ("author_attestation", "timestamp_anchor", "storage_attestation",
+                             "replication_record", "correction", "mirror_hint")},
 }
 
 

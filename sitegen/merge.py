@@ -1,37 +1,23 @@
 """``pith-open-graph-merge-v1``: recompute a bundle's state from its events.
 
-The resolver promises that any mirror "can recompute the same current state"
-(PROTOCOL.md §4.3). What is **observed** (the seed bundle reproduces its
-published ``state_sha256`` byte for byte):
-
-* ``current.canonical_record`` and ``current.record_created`` come from the
-  ``record`` event; ``record_created`` = ``{event_id, target, created_at,
-  signer, payload}``.
-* ``current.source_aliases`` is the bundle's ``source_aliases``.
-* ``current.graph_snapshots`` lists ``{event_id, target, created_at, signer,
-  payload}`` of every ``graph`` event.
-* the other slots of ``current`` are empty lists; ``applied_event_ids`` lists
-  the valid events in application order.
-
-What is **our design** (the resolver publishes no rule for it):
-
-* Application order is ``(created_at, target rank, event_id)`` with ``record``
-  first — independent of the order of events in the file.
-* An event is valid iff it passes :func:`sitegen.events.verify_event`; invalid
-  events are counted and listed as ``{event_id, reasons}``, never applied. An
-  event id seen twice is applied once.
-* Two different valid ``record`` events are an equivocation: the first in
-  application order wins, both ids are listed.
-* With no valid ``record`` event, ``canonical_record`` and ``record_created``
-  are ``null``.
+The specification, with each rule marked observed (reproduced from the real
+seed bundle) or ours, is docs/merge.md; this module follows it section by
+section. Summary: events valid on their own (sitegen.events) are applied in
+``(created_at, target rank, event_id)`` order; ``prev_event`` chains are
+per (target, signer); a fork of a chain, or a second record event that does
+not supersede the first, is an equivocation; ``supersedes`` removes a
+signer's own earlier entries; invalid events are listed, never applied. The
+result does not depend on the order of events in the file.
 """
 
 from __future__ import annotations
 
+import heapq
+import re
 from typing import Any, Mapping, Sequence
 
 from sitegen import protocol, schema
-from sitegen.events import verify_event
+from sitegen.events import EVENT_TARGETS, TARGET_SLOTS, verify_event
 from sitegen.model import Keyring
 
 __all__ = ["MERGE_VERSION", "STATE_VERSION", "merge"]
@@ -39,21 +25,60 @@ __all__ = ["MERGE_VERSION", "STATE_VERSION", "merge"]
 MERGE_VERSION = "pith-open-graph-merge-v1"
 STATE_VERSION = "1.0"
 
-_TARGET_RANK = {"record": 0, "graph": 1}
-_EMPTY_SLOTS = ("author_attestations", "timestamp_anchors", "storage_attestations",
-                "citation_signatures", "replication_records", "corrections", "mirror_hints")
+#: docs/merge.md §3: application order of targets at equal ``created_at``.
+_TARGET_RANK = {target: rank for rank, target in enumerate(TARGET_SLOTS)}
+
+
+_POSITION = re.compile(r"^events\[\d+\]")
 
 
 def _entry(event: Mapping[str, Any]) -> dict[str, Any]:
     return {key: event[key] for key in ("event_id", "target", "created_at", "signer", "payload")}
 
 
-def _event_reasons(event: Any, keyring: Keyring, subject: str, index: int) -> list[str]:
+def _own_reasons(event: Any, keyring: Keyring, subject: str, index: int) -> list[str]:
+    """docs/merge.md §2: why an event is not valid on its own ([] if it is)."""
     problems = schema.validate(event, schema.EVENT, f"events[{index}]")
     if problems:
         return [f"{path}: {message}" for path, message in problems]
     return [f"{r.field}: {r.detail}" for r in verify_event(event, keyring=keyring, subject=subject,
                                                              field=f"events[{index}]") if not r.ok]
+
+
+def _application_order(valid: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """docs/merge.md §3: a topological order — an event never precedes the
+    events its ``prev_event`` and ``supersedes`` name — taking, among the
+    events whose dependencies are placed, the smallest
+    ``(created_at, target rank, event_id)`` first."""
+    def key(e: Mapping[str, Any]) -> tuple:
+        return (e["created_at"], _TARGET_RANK[e["target"]], e["event_id"])
+
+    waits: dict[str, set[str]] = {}
+    children: dict[str, list[str]] = {}
+    for eid, e in valid.items():
+        deps = {d for d in (e["prev_event"], *e["supersedes"]) if d in valid and d != eid}
+        waits[eid] = deps
+        for d in deps:
+            children.setdefault(d, []).append(eid)
+    ready = [key(valid[eid]) for eid, deps in waits.items() if not deps]
+    heapq.heapify(ready)
+    order: list[Mapping[str, Any]] = []
+    placed: set[str] = set()
+    while len(order) < len(valid):
+        if not ready:  # unreachable for hashed events (a cycle needs a hash fixpoint); stay total
+            eid = min((k for k in waits if k not in placed), key=lambda k: key(valid[k]))
+            waits[eid] = set()
+            heapq.heappush(ready, key(valid[eid]))
+        eid = heapq.heappop(ready)[2]
+        if eid in placed:
+            continue
+        placed.add(eid)
+        order.append(valid[eid])
+        for child in children.get(eid, ()):
+            waits[child].discard(eid)
+            if not waits[child]:
+                heapq.heappush(ready, key(valid[child]))
+    return order
 
 
 def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring, *,
@@ -62,41 +87,81 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring
 
     Pure: depends only on its arguments, not on the order of ``events``.
     Returns the state as a JSON-ready dict including ``state_sha256``
-    (PROTOCOL.md §4.2–4.3; the rules are in this module's docstring).
+    (PROTOCOL.md §4.2–4.3, docs/merge.md).
     """
+    # §2 validity on its own; identical ids are one event.
     valid: dict[str, Mapping[str, Any]] = {}
-    invalid: list[dict[str, Any]] = []
+    invalid: dict[tuple, dict[str, Any]] = {}
     for index, event in enumerate(events):
-        reasons = _event_reasons(event, keyring, pith_number, index)
+        reasons = _own_reasons(event, keyring, pith_number, index)
+        event_id = event.get("event_id") if isinstance(event, dict) else None
+        event_id = event_id if isinstance(event_id, str) else None
         if reasons:
-            event_id = event.get("event_id") if isinstance(event, dict) else None
-            invalid.append({"event_id": event_id if isinstance(event_id, str) else None,
-                            "reasons": reasons})
+            # Reasons name the event's position; the key ignores it so a reordered file merges the same.
+            key = (event_id or "", protocol.canonical_json(event) if event_id is None else b"")
+            invalid.setdefault(key, {"event_id": event_id, "reasons": [_POSITION.sub("event", r) for r in reasons]})
         else:
-            valid.setdefault(event["event_id"], event)
-    ordered = sorted(valid.values(),
-                     key=lambda e: (e["created_at"], _TARGET_RANK.get(e["target"], 99), e["event_id"]))
+            valid.setdefault(event_id, event)
 
+    ordered = _application_order(valid)
+
+    # §4 application.
+    slots: dict[str, list[dict[str, Any]]] = {slot: [] for target, slot in TARGET_SLOTS.items() if target != "record"}
     record_event: Mapping[str, Any] | None = None
-    equivocations: list[dict[str, Any]] = []
-    graph_snapshots: list[dict[str, Any]] = []
     applied: list[str] = []
-    for event in ordered:
-        if event["target"] == "record":
-            if record_event is not None:
-                equivocations.append({"target": "record",
-                                      "event_ids": [record_event["event_id"], event["event_id"]]})
-                continue
-            record_event = event
-        elif event["target"] == "graph":
-            graph_snapshots.append(_entry(event))
-        applied.append(event["event_id"])
+    applied_by_id: dict[str, Mapping[str, Any]] = {}
+    superseded: set[str] = set()
+    chain_heads: dict[tuple[str, str, str], str] = {}  # (target, signer, prev_event) → first child
+    equivocations: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
 
+    def same_log(other: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
+        return other["target"] == event["target"] and other["signer"]["signer_id"] == event["signer"]["signer_id"]
+
+    for event in ordered:
+        eid, target, signer = event["event_id"], event["target"], event["signer"]["signer_id"]
+        prev = event["prev_event"]
+        # §4.1 prev_event names an earlier applied event of the same log.
+        if prev is not None and not (prev in applied_by_id and same_log(applied_by_id[prev], event)):
+            rejected.append({"event_id": eid, "reasons": [f"prev_event {prev} is not an earlier applied event "
+                                                           "of the same target and signer"]})
+            continue
+        # §4.3 supersedes only the signer's own applied, live entries of the same target.
+        bad = [s for s in event["supersedes"]
+               if not (s in applied_by_id and s not in superseded and same_log(applied_by_id[s], event))]
+        if bad:
+            rejected.append({"event_id": eid, "reasons": [f"supersedes {s}, which is not a live applied event "
+                                                           "of the same target and signer" for s in bad]})
+            continue
+        # §4.2 a fork of a chain is an equivocation.
+        if prev is not None:
+            first = chain_heads.get((target, signer, prev))
+            if first is not None:
+                equivocations.append({"target": target, "signer_id": signer, "prev_event": prev,
+                                      "event_ids": [first, eid]})
+                continue
+            chain_heads[(target, signer, prev)] = eid
+        # §4.4 the record slot holds one event unless superseded.
+        if target == "record" and record_event is not None and record_event["event_id"] not in event["supersedes"]:
+            equivocations.append({"target": target, "signer_id": signer, "prev_event": prev,
+                                  "event_ids": [record_event["event_id"], eid]})
+            continue
+        superseded.update(event["supersedes"])
+        # §4.5 apply.
+        if target == "record":
+            record_event = event
+        else:
+            slot = slots[TARGET_SLOTS[target]]
+            slot[:] = [e for e in slot if e["event_id"] not in event["supersedes"]]
+            slot.append(_entry(event))
+        applied.append(eid)
+        applied_by_id[eid] = event
+
+    invalid_list = sorted([*invalid.values(), *rejected], key=lambda e: (e["event_id"] or "", e["reasons"]))
     current: dict[str, Any] = {
         "canonical_record": record_event["payload"]["canonical_record"] if record_event else None,
         "source_aliases": list(source_aliases),
-        "graph_snapshots": graph_snapshots,
-        **{slot: [] for slot in _EMPTY_SLOTS},
+        **slots,
         "record_created": _entry(record_event) if record_event else None,
     }
     state: dict[str, Any] = {
@@ -105,12 +170,12 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring
         "pith_number": pith_number,
         "merge_version": MERGE_VERSION,
         "event_count": len(events),
-        "valid_event_count": len(valid),
-        "invalid_event_count": len(invalid),
+        "valid_event_count": len(valid) - len(rejected),
+        "invalid_event_count": len(invalid_list),
         "equivocation_count": len(equivocations),
         "current": current,
-        "equivocations": equivocations,
-        "invalid_events": invalid,
+        "equivocations": sorted(equivocations, key=lambda e: e["event_ids"]),
+        "invalid_events": invalid_list,
         "applied_event_ids": applied,
     }
     state["state_sha256"] = protocol.state_sha256(state)
