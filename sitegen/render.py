@@ -26,6 +26,8 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
+from sitegen.aliases import Alias, AliasTarget, alias_paths, group_aliases
+from sitegen.routes import routes_for
 from sitegen.views import RecordView, record_view
 
 __all__ = ["Theme", "find_theme", "make_environment", "render_site", "generated_at", "static_files"]
@@ -156,6 +158,43 @@ _HEADERS = """\
 """
 
 
+def _target_json(t: AliasTarget, settings: Settings) -> dict:
+    r, base = routes_for(t.suffix), settings.base_url
+    return {"pith_number": t.pith_number, "version": t.version, "html": base + r.page,
+            "record": base + r.record_json if t.has_record else None,
+            "bundle": base + r.bundle_json if t.has_bundle else None,
+            "state": base + r.state_json if t.has_bundle else None}
+
+
+_DERIVED = ("Derived by this mirror from verified documents; not signed. Signed data: the record, "
+            "or the events in the bundle.")
+
+
+def _derived_api(entry: MirrorEntry) -> tuple[bytes, bytes]:
+    """``graph.json`` and ``events.json`` at the paths the resolver's links name.
+    From the merged state of a verified bundle; for a record alone, its own
+    (unsigned) graph snapshot and events."""
+    if entry.bundle is not None:
+        body = entry.bundle.body
+        snapshots, events, source = body["state"]["current"]["graph_snapshots"], body["events"], "bundle"
+    else:
+        body = entry.record.body
+        snapshot = body.get("graph_snapshot")
+        snapshots, events, source = ([snapshot] if snapshot else []), body["events"], "record"
+    head = {"pith_number": entry.pith_number, "derived_from": source, "note": _DERIVED}
+    return (_json_bytes({**head, "graph_snapshots": snapshots}), _json_bytes({**head, "events": events}))
+
+
+def _alias_json(alias: Alias, settings: Settings) -> bytes:
+    return _json_bytes({
+        "alias_kind": alias.kind,
+        "alias_value": alias.value,
+        "resolved": alias.resolved.pith_number if alias.resolved else None,
+        "pith_numbers": [_target_json(t, settings) for t in alias.targets],
+        "note": "Derived by this mirror from verified documents; not signed. Verify the record or bundle.",
+    })
+
+
 def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings,
                 theme: Theme) -> Iterator[OutputFile]:
     """Yield every file of the output tree (PROTOCOL.md §5), in a fixed order.
@@ -187,13 +226,17 @@ def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings
             yield OutputFile(r.well_known_bundle, entry.bundle.source.data)
             yield OutputFile(r.state_json, entry.bundle.state_json)
             yield OutputFile(r.well_known_state, entry.bundle.state_json)
+        graph, events = _derived_api(entry)
+        yield OutputFile(r.graph_json, graph)
+        yield OutputFile(r.events_json, events)
         yield OutputFile(r.page + "index.html", page("record.html", record=view))
 
-    by_short: dict[str, list[RecordView]] = {}
-    for view in views:
-        by_short.setdefault(view.suffix[:8], []).append(view)
-    for short8, group in sorted(by_short.items()):
-        yield OutputFile(f"paper/{short8}/index.html", page("shortlink.html", short8=short8, records=group))
+    titles = {v.suffix: v.title for v in views}
+    items = [(kind, value, path, AliasTarget(v.pith_number, v.suffix, v.version, v.has_record, v.has_bundle))
+             for v in views for kind, value, path in alias_paths(v.arxiv_id, v.version, v.suffix)]
+    for alias in group_aliases(items):
+        yield OutputFile(alias.path + "pith.json", _alias_json(alias, settings))
+        yield OutputFile(alias.path + "index.html", page("alias.html", alias=alias, titles=titles))
 
     newest = sorted(views, key=lambda v: (v.submitted_at, v.suffix), reverse=True)
     yield OutputFile("pith-signing-key.json", _current_key(keyring).source.data)

@@ -24,7 +24,7 @@ def wheel(tmp_path_factory):
 
 def test_wheel_contains_templates_and_static_files(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for template in ("base.html", "record.html", "index.html", "404.html", "shortlink.html", "sitemap.xml"):
+    for template in ("base.html", "record.html", "index.html", "404.html", "alias.html", "sitemap.xml"):
         assert f"sitegen/_theme/templates/{template}" in names
     assert "sitegen/_theme/static/assets/sitegen.css" in names
     assert any(n.endswith("entry_points.txt") for n in names)
