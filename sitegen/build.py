@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Iterator
 
 from sitegen.config import Settings
@@ -16,7 +17,9 @@ from sitegen.errors import BuildFailed, Problem
 from sitegen.keyring import load_keyring
 from sitegen.load import load_content
 from sitegen.model import DocumentReport, Keyring, MirrorEntry
-from sitegen.render import find_theme, render_site
+from sitegen.mirrorkey import load_secret
+from sitegen.render import find_theme, generated_at, render_site
+from sitegen.snapshot import read_previous, seal_tree
 from sitegen.rollback import find_rollbacks
 from sitegen.verify import verify_documents
 from sitegen.write import WriteStats, publish_tree
@@ -101,6 +104,7 @@ def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: boo
     """
     timer = _Timer()
     theme = find_theme(settings.site_dir)
+    mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
     result = verify_content(settings, timer)
     if result.key_problems:
         raise BuildFailed(result.key_problems, len({p.file for p in result.key_problems}), result.files)
@@ -110,7 +114,11 @@ def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: boo
         rollbacks = find_rollbacks(result.entries, settings.output_dir)
         if rollbacks:
             raise BuildFailed(tuple(rollbacks), len({p.file for p in rollbacks}), result.files)
+    seal = partial(seal_tree, previous=read_previous(settings.output_dir),
+                   generated_at=generated_at(settings, list(result.entries)), base_url=settings.base_url,
+                   mirror_key=mirror_key, valid_days=settings.snapshot_valid_days)
     with timer.stage("render+write"):
-        stats = publish_tree(render_site(list(result.entries), result.keyring, settings, theme), settings.output_dir)
+        stats = publish_tree(render_site(list(result.entries), result.keyring, settings, theme),
+                             settings.output_dir, seal=seal)
     return BuildResult(verification=result, write=stats, timings=tuple(timer.timings),
                        skipped=result.failed_files)

@@ -1,4 +1,5 @@
-"""Command-line interface: ``sitegen build``. The only module that prints or exits.
+"""Command-line interface: ``sitegen build``, ``keygen``, ``verify``. The only
+module that prints or exits.
 
 Exit codes: 0 success; 1 bad input, verification failure, configuration or
 write error (the published tree is unchanged); 2 usage error.
@@ -7,12 +8,17 @@ write error (the published tree is unchanged); 2 usage error.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
 
-from sitegen import __version__
+from sitegen import __version__, mirrorkey
 from sitegen.build import build
 from sitegen.config import load_settings
-from sitegen.errors import BuildFailed, SitegenError
+from sitegen.errors import BuildFailed, ConfigError, SitegenError, safe_text
+from sitegen.keyring import load_keyring, parse_key_document
+from sitegen.mirrorcheck import check_mirror, default_state_file
+from sitegen.model import SourceFile, TrustedKey
 
 __all__ = ["main"]
 
@@ -33,7 +39,26 @@ def _parser() -> argparse.ArgumentParser:
                    help="publish the documents that verify and list the ones skipped")
     b.add_argument("--allow-rollback", action="store_true",
                    help="publish documents older than the ones already published")
+    b.add_argument("--mirror-key", metavar="FILE", help="secret key file that signs the mirror snapshot "
+                   "(default: mirror_key in sitegen.toml)")
     b.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+
+    k = sub.add_parser("keygen", help="create the mirror operator's Ed25519 key (signs the mirror snapshot)",
+                       description="Write mirror-key.secret.json (mode 0600, never published) and mirror-key.json "
+                                   "(the public key document) into SITE_DIR.")
+    k.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR")
+    k.add_argument("--key-id", default="mirror-key-1", help="key id to put in the key documents")
+
+    v = sub.add_parser("verify", help="check a built or deployed mirror against its snapshot",
+                       description="Check every file listed by TARGET's pith-mirror-snapshot.json (size and SHA-256), "
+                                   "files not listed, the snapshot's signature and freshness, and every Pith "
+                                   "document against your trusted keys.")
+    v.add_argument("target", metavar="TARGET", help="an output directory or the mirror's base URL")
+    v.add_argument("--keys", metavar="DIR", help="directory of trusted key documents (default: content/keys if present)")
+    v.add_argument("--mirror-key", metavar="FILE", help="the operator's public mirror key document (mirror-key.json)")
+    v.add_argument("--state", metavar="FILE", help="where to remember the newest snapshot seen per target "
+                   "(default: ~/.cache/sitegen/seen-snapshots.json)")
+    v.add_argument("--no-state", action="store_true", help="do not read or record snapshots seen before")
     return p
 
 
@@ -46,7 +71,8 @@ def _err(message: str) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    settings = load_settings(args.site_dir, output=args.output, base_url=args.base_url, title=args.title)
+    settings = load_settings(args.site_dir, output=args.output, base_url=args.base_url, title=args.title,
+                             mirror_key=args.mirror_key)
     if not settings.base_url_set and not args.quiet:
         _err(f"warning: base_url is not set; absolute URLs (sitemap, manifest) use {settings.base_url}. "
              "Set base_url in sitegen.toml or pass --base-url.")
@@ -80,12 +106,75 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_keygen(args: argparse.Namespace) -> int:
+    secret, public = mirrorkey.generate(Path(args.site_dir), args.key_id)
+    print(f"wrote {secret} (secret, mode 0600 — keep it out of version control and never publish it)")
+    print(f"wrote {public} (public key document; builds publish it at /pith-mirror-key.json)")
+    print(f'sign snapshots: add  mirror_key = "{secret.name}"  to sitegen.toml, or pass --mirror-key {secret}')
+    return 0
+
+
+def _load_key_file(path: str) -> TrustedKey:
+    source = SourceFile(Path(path), path, Path(path).read_bytes())
+    key, problems = parse_key_document(source)
+    if key is None:
+        raise ConfigError("; ".join(str(p) for p in problems))
+    return key
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    keyring = None
+    keys_dir = Path(args.keys) if args.keys else Path("content/keys")
+    if args.keys or keys_dir.is_dir():
+        keyring, problems = load_keyring(keys_dir.resolve(), Path.cwd())
+        if problems:
+            raise ConfigError("; ".join(str(p) for p in problems))
+    mirror_key = _load_key_file(args.mirror_key) if args.mirror_key else None
+    state_file = None if args.no_state else Path(args.state) if args.state else default_state_file()
+    seen_all = {}
+    if state_file is not None and state_file.is_file():
+        try:
+            seen_all = json.loads(state_file.read_text())
+        except ValueError:
+            raise ConfigError(f"{state_file}: not a sitegen state file") from None
+    target_key = args.target if args.target.startswith(("http://", "https://")) else str(Path(args.target).resolve())
+    report = check_mirror(args.target, keyring=keyring, mirror_key=mirror_key, seen=seen_all.get(target_key))
+    print(f"sitegen verify {safe_text(args.target)}: snapshot version {report.version} "
+          f"generated {report.generated_at} ({report.file_count} files listed)")
+    for note in report.notes:
+        print(f"  {note}")
+    print(f"  files: {report.files_ok} ok, {len(report.missing)} missing, {len(report.changed)} changed, "
+          f"{len(report.extra)} extra")
+    for label, paths in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra)):
+        for path in paths[:50]:
+            _err(f"{label}: {safe_text(path)}")
+        if len(paths) > 50:
+            _err(f"{label}: … and {len(paths) - 50} more")
+    if keyring is not None:
+        print(f"  documents: {report.documents_verified} verified against {_n(len(keyring), 'trusted key')}")
+    for problem in report.problems:
+        _err(f"problem: {safe_text(problem, 600)}")
+    if report.ok:
+        if state_file is not None:
+            state_file.parent.mkdir(parents=True, exist_ok=True)
+            seen_all[target_key] = {"version": report.version, "snapshot_sha256": report.snapshot_sha256}
+            state_file.write_text(json.dumps(seen_all, indent=2, sort_keys=True) + "\n")
+        print("result: OK")
+        return 0
+    print("result: FAILED")
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
             return _cmd_build(args)
+        if args.command == "keygen":
+            return _cmd_keygen(args)
+        if args.command == "verify":
+            return _cmd_verify(args)
     except SitegenError as e:
         _err(f"error: {e}")
         return 1

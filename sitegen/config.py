@@ -36,6 +36,9 @@ class Settings:
     output tree is served at, always ending in ``/``; may have a sub-path.
     ``base_url_set``: False when the default was used. ``source_date_epoch``:
     seconds since the epoch from ``SOURCE_DATE_EPOCH``, or None.
+    ``mirror_key``: the operator's secret key file that signs the mirror
+    snapshot (``sitegen keygen``), or None. ``snapshot_valid_days``: if set,
+    the snapshot ``expires`` that many days after ``generated_at``.
     """
 
     site_dir: Path
@@ -46,6 +49,8 @@ class Settings:
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
     source_date_epoch: int | None = None
+    mirror_key: Path | None = None
+    snapshot_valid_days: int | None = None
 
     @property
     def content_dir(self) -> Path:
@@ -61,7 +66,8 @@ class Settings:
         return urlsplit(self.base_url).path
 
 
-_KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int}
+_KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
+         "mirror_key": str, "snapshot_valid_days": int}
 
 
 def _normalise_base_url(value: str, where: str) -> str:
@@ -85,8 +91,8 @@ def _source_date_epoch() -> int | None:
     return int(raw)
 
 
-def load_settings(site_dir: str | Path = ".", *, output: str | None = None,
-                  base_url: str | None = None, title: str | None = None) -> Settings:
+def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base_url: str | None = None,
+                  title: str | None = None, mirror_key: str | None = None) -> Settings:
     """Resolve settings for ``site_dir``.
 
     Reads ``site_dir/sitegen.toml`` if present (unknown keys are errors, to catch
@@ -120,6 +126,14 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None,
         if values["max_document_bytes"] <= 0:
             raise ConfigError(f"{CONFIG_FILE}: max_document_bytes: must be positive")
         settings = replace(settings, max_document_bytes=values["max_document_bytes"])
+    if "mirror_key" in values:
+        settings = replace(settings, mirror_key=(site / values["mirror_key"]))
+    if "snapshot_valid_days" in values:
+        if values["snapshot_valid_days"] <= 0:
+            raise ConfigError(f"{CONFIG_FILE}: snapshot_valid_days: must be positive")
+        settings = replace(settings, snapshot_valid_days=values["snapshot_valid_days"])
+    if mirror_key is not None:
+        settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:
         settings = replace(settings, title=title)
     if base_url is not None:

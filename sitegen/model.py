@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 __all__ = [
     "SourceFile", "ParsedDocument", "TrustedKey", "Keyring", "CheckResult",
-    "DocumentReport", "VerifiedRecord", "VerifiedBundle", "MirrorEntry", "OutputFile",
+    "DocumentReport", "VerifiedRecord", "VerifiedBundle", "MirrorEntry", "OutputFile", "FileEntry",
 ]
 
 
@@ -170,3 +170,13 @@ class OutputFile:
 
     path: str
     data: bytes
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    """One published file: POSIX path relative to the tree root, size in
+    bytes, SHA-256 hex. The writer reports one per file it publishes."""
+
+    path: str
+    size: int
+    sha256: str

@@ -22,15 +22,16 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import hashlib
 import os
 import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from sitegen.errors import ConfigError, WriteError, quote
-from sitegen.model import OutputFile
+from sitegen.model import FileEntry, OutputFile
 
 __all__ = ["publish_tree", "WriteStats", "check_output_path"]
 
@@ -97,8 +98,13 @@ def _recover(output_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def publish_tree(files: Iterable[OutputFile], output_dir: Path) -> WriteStats:
+def publish_tree(files: Iterable[OutputFile], output_dir: Path, *,
+                 seal: Callable[[list[FileEntry]], Iterable[OutputFile]] | None = None) -> WriteStats:
     """Write ``files`` into a fresh tree and atomically replace ``output_dir``.
+
+    ``seal``, if given, receives a :class:`FileEntry` (path, size, SHA-256) for
+    every file written and returns more files (the mirror snapshot) written
+    into the same tree before the swap.
 
     Raises :class:`ConfigError` if two files share a path (e.g. a static file
     colliding with a generated page) and :class:`WriteError` for any OS error
@@ -125,46 +131,61 @@ def publish_tree(files: Iterable[OutputFile], output_dir: Path) -> WriteStats:
         except OSError as e:
             raise WriteError(f"{parent}: cannot create a staging directory: {e.strerror}") from e
         try:
-            stats = _write_all(files, staging, output_dir)
+            writer = _Writer(staging, output_dir)
+            writer.write_all(files)
+            entries = list(writer.entries)
+            if seal is not None:
+                writer.write_all(seal(entries))
             _swap(staging, output_dir)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return stats
+        return WriteStats(writer.written, writer.unchanged, writer.total)
 
 
-def _write_all(files: Iterable[OutputFile], staging: Path, output_dir: Path) -> WriteStats:
-    seen: set[str] = set()
-    made_dirs: set[str] = set()
-    written = unchanged = total = 0
-    for f in files:
+class _Writer:
+    """Writes files into the staging tree, hard-linking unchanged ones from the
+    published tree, and records a :class:`FileEntry` for each."""
+
+    def __init__(self, staging: Path, output_dir: Path) -> None:
+        self.staging, self.output_dir = staging, output_dir
+        self.seen: set[str] = set()
+        self.made_dirs: set[str] = set()
+        self.entries: list[FileEntry] = []
+        self.written = self.unchanged = self.total = 0
+
+    def write_all(self, files: Iterable[OutputFile]) -> None:
+        for f in files:
+            self.write(f)
+
+    def write(self, f: OutputFile) -> None:
         try:
             rel = check_output_path(f.path)
         except ValueError as e:
             raise RuntimeError(f"refusing to write {quote(f.path)}: {e}") from None  # a bug: views validate
-        if rel in seen:
+        if rel in self.seen:
             raise ConfigError(f"{rel}: two files map to this output path (a static file "
                               "collides with a generated page or document)")
-        seen.add(rel)
-        target = staging / rel
+        self.seen.add(rel)
+        target = self.staging / rel
         folder = rel.rpartition("/")[0]
         try:
-            if folder and folder not in made_dirs:
+            if folder and folder not in self.made_dirs:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                made_dirs.add(folder)
-            old = output_dir / rel
+                self.made_dirs.add(folder)
+            old = self.output_dir / rel
             if _same_bytes(old, f.data):
                 os.link(old, target)
-                unchanged += 1
+                self.unchanged += 1
             else:
                 with open(target, "xb") as out:
                     out.write(f.data)
-                written += 1
+                self.written += 1
         except OSError as e:
-            raise WriteError(f"{output_dir}: cannot write {rel}: {e.strerror}; "
+            raise WriteError(f"{self.output_dir}: cannot write {rel}: {e.strerror}; "
                              "the published tree is unchanged") from e
-        total += len(f.data)
-    return WriteStats(written, unchanged, total)
+        self.total += len(f.data)
+        self.entries.append(FileEntry(rel, len(f.data), hashlib.sha256(f.data).hexdigest()))
 
 
 def _swap(staging: Path, output_dir: Path) -> None:
