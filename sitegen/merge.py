@@ -17,7 +17,7 @@ import re
 from typing import Any, Mapping, Sequence
 
 from sitegen import protocol, schema
-from sitegen.events import EVENT_TARGETS, TARGET_SLOTS, verify_event
+from sitegen.events import TARGET_SLOTS, verify_event
 from sitegen.model import Keyring
 
 __all__ = ["MERGE_VERSION", "STATE_VERSION", "merge"]
