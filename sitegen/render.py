@@ -28,7 +28,7 @@ from sitegen.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
 from sitegen.aliases import Alias, AliasTarget, alias_paths, group_aliases
 from sitegen.routes import routes_for
-from sitegen.views import RecordView, record_view
+from sitegen.views import RecordView, json_for_script, record_view, scholarly_article
 
 __all__ = ["Theme", "find_theme", "make_environment", "render_site", "generated_at", "static_files"]
 
@@ -229,7 +229,8 @@ def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings
         graph, events = _derived_api(entry)
         yield OutputFile(r.graph_json, graph)
         yield OutputFile(r.events_json, events)
-        yield OutputFile(r.page + "index.html", page("record.html", record=view))
+        yield OutputFile(r.page + "index.html", page("record.html", record=view,
+                                                      jsonld=json_for_script(scholarly_article(view, settings.base_url))))
 
     titles = {v.suffix: v.title for v in views}
     items = [(kind, value, path, AliasTarget(v.pith_number, v.suffix, v.version, v.has_record, v.has_bundle))

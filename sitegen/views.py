@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 from urllib.parse import quote as urlquote
 
+from markupsafe import Markup
+
+from sitegen.authors import Author, parse_authors
 from sitegen.model import CheckResult, MirrorEntry
+from sitegen.tex import tex_to_html, tex_to_text
 from sitegen.routes import Routes, routes_for
 
-__all__ = ["RecordView", "record_view", "split_authors", "clean_text"]
+__all__ = ["RecordView", "record_view", "clean_text", "json_for_script"]
 
 
 @dataclass(frozen=True)
@@ -67,8 +71,11 @@ class RecordView:
     short_pith_number: str
     year: str
     title: str
+    title_html: Markup
     authors: tuple[str, ...]
+    author_details: tuple[Author, ...]
     abstract_excerpt: str
+    abstract_html: Markup
     headline: str
     arxiv_id: str
     version: int
@@ -118,9 +125,12 @@ def clean_text(text: str) -> str:
     return text.translate(_SPOOFING)
 
 
-def split_authors(authors_text: str) -> tuple[str, ...]:
-    """Split arXiv's comma-separated ``authors_text`` into names."""
-    return tuple(a.strip() for a in clean_text(authors_text).split(",") if a.strip())
+def json_for_script(obj: Any) -> Markup:
+    """JSON safe inside ``<script type="application/ld+json">``: ``<``, ``>``
+    and ``&`` are written as ``\\u`` escapes, so no record text can close the
+    element (``</script>``) or open a comment. The result is JSON, not HTML."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def _arxiv_url(kind: str, arxiv_id: str) -> str:
@@ -224,15 +234,19 @@ def record_view(entry: MirrorEntry) -> RecordView:
 
     license_text = meta["license"]
     routes = routes_for(entry.suffix)
+    authors = parse_authors(clean_text(paper["authors_text"])) if paper else ()
     return RecordView(
         suffix=entry.suffix,
         pith_number=entry.pith_number,
         short_pith_number=f"pith:{entry.suffix[:8]}",
         year=entry.pith_number.split(":")[1],
-        title=clean_text(paper["title"]) if paper else f"arXiv:{arxiv_id}",
-        authors=split_authors(paper["authors_text"]) if paper else (),
-        abstract_excerpt=clean_text(paper["abstract_excerpt"]) if paper else "",
-        headline=clean_text(paper.get("headline", "")) if paper else "",
+        title=tex_to_text(clean_text(paper["title"])) if paper else f"arXiv:{arxiv_id}",
+        title_html=tex_to_html(clean_text(paper["title"])) if paper else Markup(f"arXiv:{arxiv_id}"),
+        authors=tuple(a.name for a in authors),
+        author_details=authors,
+        abstract_excerpt=tex_to_text(clean_text(paper["abstract_excerpt"])) if paper else "",
+        abstract_html=tex_to_html(clean_text(paper["abstract_excerpt"])) if paper else Markup(""),
+        headline=tex_to_text(clean_text(paper.get("headline", ""))) if paper else "",
         arxiv_id=arxiv_id,
         version=version,
         arxiv_url=_arxiv_url("abs", arxiv_id),
@@ -255,7 +269,8 @@ def record_view(entry: MirrorEntry) -> RecordView:
         aliases=tuple((clean_text(a["alias_kind"]), clean_text(a["alias_value"])) for a in aliases),
         canonical_record_json=json.dumps(cr, indent=2, sort_keys=True, ensure_ascii=True),
         cited_by_count=cites["count"],
-        cited_by=tuple(Citation(c["citing_arxiv_id"], clean_text(c["citing_title"]), _arxiv_url("abs", c["citing_arxiv_id"]))
+        cited_by=tuple(Citation(c["citing_arxiv_id"], tex_to_text(clean_text(c["citing_title"])),
+                                _arxiv_url("abs", c["citing_arxiv_id"]))
                        for c in cites["sample"]),
         events=events,
         checks=checks,
@@ -265,3 +280,33 @@ def record_view(entry: MirrorEntry) -> RecordView:
         verify_source=routes.record_json if record is not None else routes.bundle_json,
         updated_at=updated_at,
     )
+
+
+def scholarly_article(view: RecordView, base_url: str) -> dict[str, Any]:
+    """schema.org ``ScholarlyArticle`` for a record page (REFERENCE.md):
+    DOI as ``@id``, the arXiv abstract page as ``sameAs``, the Pith Number
+    among the identifiers."""
+    article: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "@id": view.doi_url,
+        "url": base_url + view.routes.page,
+        "name": view.title,
+        "headline": view.title,
+        "author": [{"@type": "Person", "name": a.name,
+                    **({"affiliation": [{"@type": "Organization", "name": x} for x in a.affiliations]}
+                       if a.affiliations else {})} for a in view.author_details],
+        "datePublished": view.date,
+        "identifier": [
+            {"@type": "PropertyValue", "propertyID": "DOI", "value": view.doi},
+            {"@type": "PropertyValue", "propertyID": "arXiv", "value": view.arxiv_id},
+            {"@type": "PropertyValue", "propertyID": "Pith Number", "value": view.pith_number},
+        ],
+        "sameAs": [view.arxiv_url, view.doi_url],
+        "about": [view.primary_cat, *view.cross_cats],
+    }
+    if view.abstract_excerpt:
+        article["description"] = view.abstract_excerpt
+    if view.license_is_url:
+        article["license"] = view.license
+    return article

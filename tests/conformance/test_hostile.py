@@ -7,7 +7,11 @@ import pytest
 from bs4 import BeautifulSoup
 
 from sitegen.cli import main
-from sitegen.views import clean_text, split_authors
+import json
+
+from sitegen.authors import parse_authors
+from sitegen.tex import tex_to_text
+from sitegen.views import clean_text
 from browser import chromium, serve
 from conformance.hostile import HOSTILE
 from pithfactory import make_site
@@ -36,9 +40,17 @@ def test_hostile_signed_document_is_published_as_inert_text(hostile_site, hostil
     html = page_path.read_text(encoding="utf-8")
     page = BeautifulSoup(html, "html.parser")
     paper = doc["paper"] if hostile.kind == "record" else doc["events"][1]["payload"]["graph_snapshot"]["paper"]
-    assert page.h1.get_text() == clean_text(paper["title"])
-    assert [li.get_text() for li in page.select("ul.authors li")] == list(split_authors(paper["authors_text"]))
-    assert page.find_all(["script", "iframe", "style", "base", "object", "embed", "svg", "img"]) == []
+    assert page.h1.get_text() == tex_to_text(clean_text(paper["title"]))
+    expected_authors = [a.name + (f" ({'; '.join(a.affiliations)})" if a.affiliations else "")
+                        for a in parse_authors(clean_text(paper["authors_text"]))]
+    assert [li.get_text() for li in page.select("ul.authors li")] == expected_authors
+    assert page.find_all(["iframe", "style", "base", "object", "embed", "svg", "img"]) == []
+    for script in page.find_all("script"):  # only data blocks and the theme's own file
+        if script.get("src"):
+            assert script["src"].startswith("/assets/") and not script.string
+        else:
+            assert script.get("type") == "application/ld+json" and "<" not in script.string
+            json.loads(script.string)
     assert len(page.find_all("meta", attrs={"http-equiv": "refresh"})) == 0
     for tag in page.find_all(True):
         for attr, value in tag.attrs.items():
@@ -65,7 +77,11 @@ def test_no_hostile_payload_runs_in_headless_chromium(hostile_site):
             assert response.status == 200, name
             page.wait_for_load_state("load")
             assert page.evaluate("() => window.__pwned === undefined"), name
-            assert page.evaluate("() => document.querySelectorAll('script, iframe, base').length") == 0, name
+            assert page.evaluate("() => document.querySelectorAll("
+                                 "'script:not([type=\"application/ld+json\"]):not([src^=\"/assets/\"]), iframe, base')"
+                                 ".length") == 0, name
+            ld = page.evaluate("() => JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)")
+            assert ld["@type"] == "ScholarlyArticle", name
             for link in page.locator("a").all():  # hovering or clicking any link must not run a payload
                 href = link.get_attribute("href") or ""
                 assert not href.lower().startswith(("javascript:", "data:")), (name, href)
