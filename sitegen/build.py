@@ -18,6 +18,7 @@ from sitegen.keyring import load_keyring
 from sitegen.load import load_content
 from sitegen.model import DocumentReport, Keyring, MirrorEntry
 from sitegen.mirrorkey import load_secret
+from sitegen.pages import load_pages
 from sitegen.render import find_theme, generated_at, render_site
 from sitegen.snapshot import read_previous, seal_tree
 from sitegen.rollback import find_rollbacks
@@ -105,6 +106,7 @@ def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: boo
     timer = _Timer()
     theme = find_theme(settings.site_dir)
     mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
+    pages = load_pages(settings.content_dir)
     result = verify_content(settings, timer)
     if result.key_problems:
         raise BuildFailed(result.key_problems, len({p.file for p in result.key_problems}), result.files)
@@ -118,7 +120,7 @@ def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: boo
                    generated_at=generated_at(settings, list(result.entries)), base_url=settings.base_url,
                    mirror_key=mirror_key, valid_days=settings.snapshot_valid_days)
     with timer.stage("render+write"):
-        stats = publish_tree(render_site(list(result.entries), result.keyring, settings, theme),
+        stats = publish_tree(render_site(list(result.entries), result.keyring, settings, theme, pages=pages),
                              settings.output_dir, seal=seal)
     return BuildResult(verification=result, write=stats, timings=tuple(timer.timings),
                        skipped=result.failed_files)

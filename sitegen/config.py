@@ -39,6 +39,9 @@ class Settings:
     ``mirror_key``: the operator's secret key file that signs the mirror
     snapshot (``sitegen keygen``), or None. ``snapshot_valid_days``: if set,
     the snapshot ``expires`` that many days after ``generated_at``.
+    ``page_size``: records per listing page; ``sitemap_max_urls``: URLs per
+    child sitemap (the protocol's limit is 50,000); ``feed_size``: entries in
+    the Atom feed; ``search``: build the static search index.
     """
 
     site_dir: Path
@@ -51,6 +54,10 @@ class Settings:
     source_date_epoch: int | None = None
     mirror_key: Path | None = None
     snapshot_valid_days: int | None = None
+    page_size: int = 50
+    sitemap_max_urls: int = 50_000
+    feed_size: int = 50
+    search: bool = True
 
     @property
     def content_dir(self) -> Path:
@@ -67,7 +74,8 @@ class Settings:
 
 
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
-         "mirror_key": str, "snapshot_valid_days": int}
+         "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
+         "feed_size": int, "search": bool}
 
 
 def _normalise_base_url(value: str, where: str) -> str:
@@ -112,7 +120,7 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
         for key, value in values.items():
             if key not in _KEYS:
                 raise ConfigError(f"{CONFIG_FILE}: {key}: unknown setting (known: {', '.join(sorted(_KEYS))})")
-            if not isinstance(value, _KEYS[key]) or isinstance(value, bool):
+            if not isinstance(value, _KEYS[key]) or (isinstance(value, bool) and _KEYS[key] is not bool):
                 raise ConfigError(f"{CONFIG_FILE}: {key}: expected {_KEYS[key].__name__}, got {quote(value)}")
     settings = Settings(site_dir=site, output_dir=site / "site")
     if "title" in values:
@@ -132,6 +140,13 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
         if values["snapshot_valid_days"] <= 0:
             raise ConfigError(f"{CONFIG_FILE}: snapshot_valid_days: must be positive")
         settings = replace(settings, snapshot_valid_days=values["snapshot_valid_days"])
+    for key, limit in (("page_size", 10_000), ("sitemap_max_urls", 50_000), ("feed_size", 10_000)):
+        if key in values:
+            if not 1 <= values[key] <= limit:
+                raise ConfigError(f"{CONFIG_FILE}: {key}: must be between 1 and {limit}")
+            settings = replace(settings, **{key: values[key]})
+    if "search" in values:
+        settings = replace(settings, search=values["search"])
     if mirror_key is not None:
         settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:

@@ -26,6 +26,9 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
+from sitegen.listings import facets, paginate
+from sitegen.pages import MarkdownPage
+from sitegen.search import search_index
 from sitegen.aliases import Alias, AliasTarget, alias_paths, group_aliases
 from sitegen.routes import routes_for
 from sitegen.views import RecordView, json_for_script, record_view, scholarly_article
@@ -75,6 +78,8 @@ def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
         url=lambda path="": base_path + path,
         abs_url=lambda path="": base_url + path,
         site={"title": settings.title, "base_url": base_url, "base_path": base_path},
+        nav_pages=[],
+        search_enabled=settings.search,
         generator=f"sitegen {__version__}",
     )
     return env
@@ -196,13 +201,15 @@ def _alias_json(alias: Alias, settings: Settings) -> bytes:
 
 
 def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings,
-                theme: Theme) -> Iterator[OutputFile]:
+                theme: Theme, *, pages: list[MarkdownPage] = ()) -> Iterator[OutputFile]:
     """Yield every file of the output tree (PROTOCOL.md §5), in a fixed order.
 
     Leaf files (documents, record pages) come before the indexes that link
     to them. Raises :class:`ConfigError` for a template error.
     """
     env = make_environment(theme, settings)
+    env.globals["nav_pages"] = [(md.path, md.title) for md in pages]
+    env.globals["search_enabled"] = settings.search
     when = generated_at(settings, entries)
     built = when if settings.source_date_epoch is not None else None
 
@@ -246,5 +253,48 @@ def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings
     yield OutputFile(".nojekyll", b"")
     yield OutputFile("_headers", _HEADERS.encode("ascii"))
     yield OutputFile("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode())
-    yield OutputFile("sitemap.xml", page("sitemap.xml", records=newest, generated_at=when))
-    yield OutputFile("index.html", page("index.html", records=newest))
+
+    sitemap: list[tuple[str, str | None]] = [(v.routes.page, v.updated_at) for v in newest]
+    listing_pages = list(_listings(newest, settings))
+    for path, template, context in listing_pages:
+        yield OutputFile(path + "index.html", page(template, path=path, **context))
+        sitemap.append((path, None))
+    for md in pages:
+        yield OutputFile(md.path + "index.html", page("page.html", path=md.path, page_title=md.title, body=md.html))
+        sitemap.append((md.path, None))
+    if settings.search:
+        yield from search_index(newest, settings.base_path)
+        yield OutputFile("search/index.html", page("search.html"))
+    yield OutputFile("feed.xml", page("feed.xml", records=newest[:settings.feed_size], generated_at=when))
+    children = []
+    urls = [("", when), *sitemap]
+    for n, start in enumerate(range(0, len(urls), settings.sitemap_max_urls), 1):
+        children.append(f"sitemap-{n}.xml")
+        yield OutputFile(children[-1], page("sitemap-urls.xml", urls=urls[start:start + settings.sitemap_max_urls]))
+    yield OutputFile("sitemap.xml", page("sitemap.xml", children=children, generated_at=when))
+    counts = {"records": len(views), "bundles": sum(v.has_bundle for v in views),
+              "years": len({v.year for v in views}),
+              "categories": len({c for v in views for c in (v.primary_cat, *v.cross_cats)})}
+    yield OutputFile("index.html", page("index.html", records=newest[:settings.page_size], counts=counts,
+                                        more=len(newest) > settings.page_size))
+
+
+def _listings(newest: list[RecordView], settings: Settings):
+    """``(path, template, context)`` for the year and category facet pages and
+    every page of every listing (sitegen.listings)."""
+    by_year: dict[str, list[RecordView]] = {}
+    by_category: dict[str, list[RecordView]] = {}
+    for v in newest:
+        by_year.setdefault(v.year, []).append(v)
+        for cat in dict.fromkeys((v.primary_cat, *v.cross_cats)):
+            by_category.setdefault(cat, []).append(v)
+    for kind, root, groups, heading, reverse in (
+            ("year", "years/", by_year, "Records by year", True),
+            ("category", "categories/", by_category, "Records by arXiv category", False)):
+        yield root, "facets.html", {"heading": heading, "facets": facets(groups, kind, root, reverse=reverse)}
+        parent = {"path": root, "title": heading}
+        for name in sorted(groups):
+            title = f"Records from {name}" if kind == "year" else f"Records in {name} (primary or cross-listed)"
+            for p in paginate(groups[name], settings.page_size, f"{root}{name}/"):
+                yield p.path, "listing.html", {"heading": title, "page": p, "total": len(groups[name]),
+                                               "parent": parent, "page_size": settings.page_size}

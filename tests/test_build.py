@@ -159,8 +159,15 @@ def test_site_wide_files(built):
     assert "/.well-known/pith/*\n  Access-Control-Allow-Origin: *\n  Content-Type: application/json" in headers
     assert "/pith/*\n  Access-Control-Allow-Origin: *" in headers
     assert all(line.count("*") <= 1 for line in headers.splitlines() if line.startswith("/"))
-    locs = [e.text for e in ET.parse(built / "sitemap.xml").getroot().iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
-    assert set(locs) == {BASE} | {f"{BASE}pith/{s}/" for s in [*RECORDS, *BUNDLES]}
+    ns = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+    index = ET.parse(built / "sitemap.xml").getroot()
+    assert index.tag == f"{ns}sitemapindex"
+    children = [e.text for e in index.iter(f"{ns}loc")]
+    assert children == [f"{BASE}sitemap-1.xml"]
+    locs = [e.text for e in ET.parse(built / "sitemap-1.xml").getroot().iter(f"{ns}loc")]
+    assert len(locs) == len(set(locs))
+    assert {BASE} | {f"{BASE}pith/{s}/" for s in [*RECORDS, *BUNDLES]} <= set(locs)
+    assert {f"{BASE}years/", f"{BASE}categories/", f"{BASE}years/2017/", f"{BASE}categories/cs.LG/"} <= set(locs)
     manifest = load_json(built / "pith-mirrors.json")
     mirror = manifest["mirrors"][0]
     assert manifest["manifest_type"] == "pith_mirror_manifest" and manifest["manifest_version"] == "1.0"
