@@ -43,6 +43,15 @@ def _parser() -> argparse.ArgumentParser:
                    "(default: mirror_key in sitegen.toml)")
     b.add_argument("-q", "--quiet", action="store_true", help="print only problems")
 
+    s = sub.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change and reload the browser",
+                       description="Build SITE_DIR into a private temporary directory, serve it with the URL rules "
+                                   "of static hosts, rebuild when content/, templates/, static/ or sitegen.toml "
+                                   "change, and reload open pages.")
+    s.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    s.add_argument("-p", "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    s.add_argument("--no-watch", action="store_true", help="build once and serve, without watching")
+
     k = sub.add_parser("keygen", help="create the mirror operator's Ed25519 key (signs the mirror snapshot)",
                        description="Write mirror-key.secret.json (mode 0600, never published) and mirror-key.json "
                                    "(the public key document) into SITE_DIR.")
@@ -171,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "build":
             return _cmd_build(args)
+        if args.command == "serve":
+            from sitegen.serve import serve
+            return serve(load_settings(args.site_dir), host=args.host, port=args.port, watch=not args.no_watch)
         if args.command == "keygen":
             return _cmd_keygen(args)
         if args.command == "verify":
