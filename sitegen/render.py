@@ -263,7 +263,7 @@ def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings
         yield OutputFile(md.path + "index.html", page("page.html", path=md.path, page_title=md.title, body=md.html))
         sitemap.append((md.path, None))
     if settings.search:
-        yield from search_index(newest, settings.base_path)
+        yield from search_index(newest)
         yield OutputFile("search/index.html", page("search.html"))
     yield OutputFile("feed.xml", page("feed.xml", records=newest[:settings.feed_size], generated_at=when))
     children = []

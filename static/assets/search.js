@@ -14,7 +14,7 @@
   function load() {
     if (!engine) {
       engine = import(bundle + "pagefind.js").then(function (pagefind) {
-        return pagefind.options({ baseUrl: "/" }).then(function () { return pagefind; });
+        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/" }).then(function () { return pagefind; });
       });
     }
     return engine;
