@@ -52,8 +52,10 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    not_found: Path | None = None  # set per server by serve()
+
     def send_error(self, code, message=None, explain=None):
-        page = Path(self.directory) / "404.html"
+        page = self.not_found or Path(self.directory) / "404.html"
         if code == 404 and page.is_file():
             body = page.read_bytes()
             self.send_response(404)
@@ -67,10 +69,11 @@ class StaticHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(directory: Path):
-    """Serve ``directory`` on 127.0.0.1 (a free port); yield the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                             functools.partial(StaticHandler, directory=str(directory)))
+def serve(directory: Path, *, not_found: Path | None = None):
+    """Serve ``directory`` on 127.0.0.1 (a free port); yield the base URL.
+    ``not_found``: the 404 page to answer misses with (default ``directory/404.html``)."""
+    handler = type("Handler", (StaticHandler,), {"not_found": not_found})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(handler, directory=str(directory)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

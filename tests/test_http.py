@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
 import subprocess
-import threading
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
 from sitegen.cli import main
+from browser import serve
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_site
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static-host behaviour: directory index, 301 to the slash form, 404.html on a miss."""
-
-    def log_message(self, *args):  # keep test output quiet
-        pass
-
-    def send_error(self, code, message=None, explain=None):
-        page = Path(self.directory) / self.server.prefix / "404.html"
-        if code == 404 and page.is_file():
-            body = page.read_bytes()
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-            return
-        super().send_error(code, message, explain)
 
 
 @pytest.fixture(scope="module")
@@ -43,16 +21,11 @@ def served(tmp_path_factory):
     root = tmp_path_factory.mktemp("http")
     docroot = root / "docroot"
     docroot.mkdir()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Handler, directory=str(docroot)))
-    server.prefix = "mirror"
-    base = f"http://127.0.0.1:{server.server_address[1]}/mirror/"
-    site = make_site(root, test_key=False)
-    assert main(["build", str(site), "-o", str(docroot / "mirror"), "--base-url", base, "-q"]) == 0
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, docroot / "mirror"
-    server.shutdown()
-    server.server_close()
+    with serve(docroot, not_found=docroot / "mirror" / "404.html") as origin:
+        base = origin + "mirror/"
+        site = make_site(root, test_key=False)
+        assert main(["build", str(site), "-o", str(docroot / "mirror"), "--base-url", base, "-q"]) == 0
+        yield base, docroot / "mirror"
 
 
 def fetch(url: str):
