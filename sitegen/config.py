@@ -41,7 +41,8 @@ class Settings:
     the snapshot ``expires`` that many days after ``generated_at``.
     ``page_size``: records per listing page; ``sitemap_max_urls``: URLs per
     child sitemap (the protocol's limit is 50,000); ``feed_size``: entries in
-    the Atom feed; ``search``: build the static search index.
+    the Atom feed; ``search``: build the static search index;
+    ``search_split_above``: above this many records, one search bundle per year.
     """
 
     site_dir: Path
@@ -58,6 +59,7 @@ class Settings:
     sitemap_max_urls: int = 50_000
     feed_size: int = 50
     search: bool = True
+    search_split_above: int = 50_000
 
     @property
     def content_dir(self) -> Path:
@@ -75,7 +77,7 @@ class Settings:
 
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
-         "feed_size": int, "search": bool}
+         "feed_size": int, "search": bool, "search_split_above": int}
 
 
 def _normalise_base_url(value: str, where: str) -> str:
@@ -140,7 +142,8 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
         if values["snapshot_valid_days"] <= 0:
             raise ConfigError(f"{CONFIG_FILE}: snapshot_valid_days: must be positive")
         settings = replace(settings, snapshot_valid_days=values["snapshot_valid_days"])
-    for key, limit in (("page_size", 10_000), ("sitemap_max_urls", 50_000), ("feed_size", 10_000)):
+    for key, limit in (("page_size", 10_000), ("sitemap_max_urls", 50_000), ("feed_size", 10_000),
+                       ("search_split_above", 10_000_000)):
         if key in values:
             if not 1 <= values[key] <= limit:
                 raise ConfigError(f"{CONFIG_FILE}: {key}: must be between 1 and {limit}")

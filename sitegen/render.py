@@ -117,8 +117,10 @@ def _json_bytes(obj: object) -> bytes:
 
 
 def _current_key(keyring: Keyring):
+    """The key published at /pith-signing-key.json: a non-revoked key without
+    ``rotates_at`` (last by key id, for determinism), else the last key."""
     keys = keyring.keys()
-    current = [k for k in keys if k.document.get("rotates_at") is None]
+    current = [k for k in keys if k.document.get("rotates_at") is None and not k.revoked]
     return (current or list(keys))[-1]
 
 
@@ -263,8 +265,9 @@ def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings
         yield OutputFile(md.path + "index.html", page("page.html", path=md.path, page_title=md.title, body=md.html))
         sitemap.append((md.path, None))
     if settings.search:
-        yield from search_index(newest)
-        yield OutputFile("search/index.html", page("search.html"))
+        index_files, bundles = search_index(newest, split_above=settings.search_split_above)
+        yield from index_files
+        yield OutputFile("search/index.html", page("search.html", bundles=bundles))
     yield OutputFile("feed.xml", page("feed.xml", records=newest[:settings.feed_size], generated_at=when))
     children = []
     urls = [("", when), *sitemap]

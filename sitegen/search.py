@@ -60,21 +60,41 @@ def _stub(view) -> str:
             f"<body><main data-pagefind-body>{spans}<p>{escape(body)}</p></main></body></html>")
 
 
-def search_index(views: Iterable) -> list[OutputFile]:
-    """The Pagefind bundle for ``views`` as output files under ``pagefind/``.
-    Raises :class:`ConfigError` if the Pagefind binary fails."""
-    with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
-        site, bundle = Path(tmp) / "site", Path(tmp) / "bundle"
+def _bundle(views: list, tmp: Path, prefix: str) -> list[OutputFile]:
+    site, bundle = tmp / f"site-{prefix.strip('/') or 'all'}", tmp / f"bundle-{prefix.strip('/') or 'all'}"
+    site.mkdir()
+    for v in views:
+        page = site / "pith" / v.suffix / "index.html"
+        page.parent.mkdir(parents=True)
+        page.write_text(_stub(v), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle),
+                           "--force-language", "en", "--silent"], capture_output=True, text=True)
+    if proc.returncode != 0 or not bundle.is_dir():
+        raise ConfigError(f"search index: Pagefind failed ({proc.stderr.strip()[-300:] or proc.returncode}); "
+                          "set search = false in sitegen.toml to skip it")
+    return [OutputFile(INDEX_DIR + prefix + p.relative_to(bundle).as_posix(), p.read_bytes())
+            for p in sorted(bundle.rglob("*")) if p.is_file() and not _UI_KIT.match(p.name)]
+
+
+def search_index(views: Iterable, *, split_above: int) -> tuple[list[OutputFile], tuple[str, ...]]:
+    """The Pagefind bundle(s) for ``views`` as output files under ``pagefind/``,
+    and the bundle directories relative to it (``("",)`` for one bundle).
+
+    Up to ``split_above`` records make one bundle. Above, each submission year
+    gets its own bundle (``pagefind/<year>/``), which the search page merges in
+    the browser (Pagefind's ``mergeIndex``): a full arXiv mirror (~2.7M
+    records, 1991–2026) then has ~100k fragment files per bundle directory
+    instead of 2.7M in one, and Pagefind indexes one year at a time.
+    Raises :class:`ConfigError` if the Pagefind binary fails.
+    """
+    views = list(views)
+    groups: dict[str, list] = {"": views}
+    if len(views) > split_above:
+        groups = {}
         for v in views:
-            page = site / "pith" / v.suffix / "index.html"
-            page.parent.mkdir(parents=True)
-            page.write_text(_stub(v), encoding="utf-8")
-        if not site.exists():
-            site.mkdir()
-        proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle),
-                               "--force-language", "en", "--silent"], capture_output=True, text=True)
-        if proc.returncode != 0 or not bundle.is_dir():
-            raise ConfigError(f"search index: Pagefind failed ({proc.stderr.strip()[-300:] or proc.returncode}); "
-                              "set search = false in sitegen.toml to skip it")
-        return [OutputFile(INDEX_DIR + p.relative_to(bundle).as_posix(), p.read_bytes())
-                for p in sorted(bundle.rglob("*")) if p.is_file() and not _UI_KIT.match(p.name)]
+            groups.setdefault(f"{v.year}/", []).append(v)
+    files: list[OutputFile] = []
+    with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
+        for prefix in sorted(groups, reverse=True):
+            files.extend(_bundle(groups[prefix], Path(tmp), prefix))
+    return files, tuple(sorted(groups, reverse=True))

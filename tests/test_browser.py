@@ -186,3 +186,22 @@ def test_record_page_css_and_js_weigh_under_50_kb(site):
     page.goto(f"{base}pith/{SEED_SUFFIX}/")
     page.wait_for_load_state("networkidle")
     assert sizes and sum(sizes.values()) < 50_000, sizes
+
+
+def test_search_split_into_one_bundle_per_year_still_finds_every_record(site, tmp_path):
+    _, browser = site
+    src = make_site(tmp_path, docs={"tex.json": TEX})
+    (src / "sitegen.toml").write_text("search_split_above = 2\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    with serve(out) as base:
+        assert main(["build", str(src), "-o", str(out), "--base-url", base, "-q"]) == 0
+        years = sorted(p.name for p in (out / "pagefind").iterdir() if p.is_dir())
+        assert years == ["2017", "2018", "2019", "2021"] and not (out / "pagefind" / "pagefind.js").exists()
+        page = browser.new_page()
+        for query, suffix in (("Minutes", SEED_SUFFIX), ("Schrödinger", TEX_SUFFIX),
+                              ("1903.12650", "QBSQ3R6MUIG52QCY6RKY3VHC6O")):
+            page.goto(f"{base}search/?q={query}")
+            page.wait_for_selector("#search-results li a", timeout=15000)
+            hrefs = page.locator("#search-results li a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+            assert f"/pith/{suffix}/" in hrefs, (query, hrefs)

@@ -11,10 +11,15 @@
   var bundle = form.getAttribute("data-pagefind");
   var engine = null;
 
+  // One bundle ("" ) or one per year ("2026/ 2025/ …"), merged into the first.
+  var indexes = (form.getAttribute("data-indexes") || "").split(" ");
+
   function load() {
     if (!engine) {
-      engine = import(bundle + "pagefind.js").then(function (pagefind) {
-        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/" }).then(function () { return pagefind; });
+      engine = import(bundle + indexes[0] + "pagefind.js").then(function (pagefind) {
+        return pagefind.options({ baseUrl: form.getAttribute("data-base") || "/" }).then(function () {
+          return Promise.all(indexes.slice(1).map(function (dir) { return pagefind.mergeIndex(bundle + dir); }));
+        }).then(function () { return pagefind; });
       });
     }
     return engine;
