@@ -90,7 +90,8 @@ def document(i: int, rng: random.Random, *, bundle: bool) -> dict:
 
 
 def generate(site: Path, *, records: int, bundles: int = 0, seed: int = 1, start: int = 0) -> int:
-    """Write the corpus under ``site/content``; returns the number of documents."""
+    """Write documents ``start`` … ``start + records + bundles - 1`` under
+    ``site/content`` (the last ``bundles`` of them as bundles); returns how many."""
     content = site / "content"
     for sub in ("records", "bundles", "keys"):
         (content / sub).mkdir(parents=True, exist_ok=True)

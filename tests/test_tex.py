@@ -1,0 +1,41 @@
+"""TeX → Unicode text and MathML (sitegen.tex)."""
+
+from __future__ import annotations
+
+import string
+
+from hypothesis import given, settings, strategies as st
+
+from sitegen import tex
+from sitegen.tex import tex_to_html, tex_to_text
+
+
+def test_accents_symbols_and_literal_characters():
+    assert tex_to_text('Schr\\"odinger, Erd\\H{o}s, Ces\\`aro, \\c{C}etin') == "Schrödinger, Erdős, Cesàro, Çetin"
+    assert tex_to_text("10% faster Q&A #1") == "10% faster Q&A #1"  # bare %, &, # are literal in arXiv metadata
+    assert tex_to_text("a -- b --- c ``q''") == "a – b — c “q”"
+
+
+def test_inline_math_becomes_mathml_with_alttext():
+    html = str(tex_to_html("for $\\pi=3+1/8$ and \\(\\alpha\\)"))
+    assert html.startswith("for <math alttext=\"\\pi=3+1/8\"") and html.count("<math") == 2
+    assert "<mi>π</mi>" in html and "<mi>α</mi>" in html
+
+
+def test_unsafe_or_unconvertible_math_falls_back_to_escaped_source():
+    assert str(tex_to_html("$\\href{javascript:alert(1)}{x}$")) == "$\\href{javascript:alert(1)}{x}$"
+    assert str(tex_to_html("<script>alert(1)</script>")) == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert "<math" not in str(tex_to_html("$" + "x" * 600 + "$"))  # over the size cap
+
+
+plain = st.text(alphabet=string.ascii_letters + string.digits + " .,;:!?()[]/+=<>*@|-", max_size=80)
+
+
+@settings(max_examples=500, deadline=None)
+@given(plain)
+def test_fast_path_equals_the_converter_on_text_without_tex(text):
+    if tex._TEX_SYNTAX.search(text) or not text.strip():
+        return
+    slow = tex._converter().latex_to_text(text)
+    slow = " ".join(slow.split()) or text.strip()
+    assert tex_to_text(text) == slow
