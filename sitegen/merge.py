@@ -82,10 +82,13 @@ def _application_order(valid: Mapping[str, Mapping[str, Any]]) -> list[Mapping[s
 
 
 def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring, *,
-          pith_number: str) -> dict[str, Any]:
+          pith_number: str, own_reasons: Sequence[list[str]] | None = None) -> dict[str, Any]:
     """Replay ``events`` into a ``pith_open_graph_state`` for ``pith_number``.
 
     Pure: depends only on its arguments, not on the order of ``events``.
+    ``own_reasons``, if given, is what docs/merge.md §2 found wrong with each
+    event (``["<field>: <problem>", …]``, empty when valid) — a caller that has
+    just verified the events passes it to avoid verifying every signature twice.
     Returns the state as a JSON-ready dict including ``state_sha256``
     (PROTOCOL.md §4.2–4.3, docs/merge.md).
     """
@@ -93,7 +96,7 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring
     valid: dict[str, Mapping[str, Any]] = {}
     invalid: dict[tuple, dict[str, Any]] = {}
     for index, event in enumerate(events):
-        reasons = _own_reasons(event, keyring, pith_number, index)
+        reasons = own_reasons[index] if own_reasons is not None else _own_reasons(event, keyring, pith_number, index)
         event_id = event.get("event_id") if isinstance(event, dict) else None
         event_id = event_id if isinstance(event_id, str) else None
         if reasons:

@@ -88,11 +88,13 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
         check_embedded_key(checks, "bundle", f"public_keys[{i}]", key, keyring)
 
     record_events = 0
+    own_reasons: list[list[str]] = []  # handed to the merge, which would otherwise verify each event again
     for i, event in enumerate(body["events"]):
         field = f"events[{i}]"
         results = verify_event(event, keyring=keyring, subject=pith_number, field=field)
         checks.extend(results)
-        if not all(r.ok for r in results):
+        own_reasons.append([f"{r.field}: {r.detail}" for r in results if not r.ok])
+        if own_reasons[-1]:
             continue
         payload = event["payload"]
         if event["event_type"] == "record_created":
@@ -129,7 +131,8 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
     checks.equal("bundle.state.canonical_record", "state.current.canonical_record",
                  state["current"].get("canonical_record"), cr,
                  expected_what="the bundle's canonical_record is")
-    replayed = merge(body["events"], body["source_aliases"], keyring, pith_number=pith_number)
+    replayed = merge(body["events"], body["source_aliases"], keyring, pith_number=pith_number,
+                     own_reasons=own_reasons)
     diffs = state_differences(state, replayed)
     if diffs:
         for diff in diffs:

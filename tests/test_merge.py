@@ -211,3 +211,11 @@ def test_bundle_whose_state_came_from_another_merge_is_reported_field_by_field(t
     err = capsys.readouterr().err
     assert "content/b.json: state.current.corrections: published [], merge gives [{" in err
     assert json.loads(json.dumps(bundle))  # the fixture itself is plain JSON
+
+
+def test_precomputed_event_reasons_give_the_same_state():
+    events = _mixed_events()[:-1]  # the verifier only passes schema-valid events
+    from sitegen.events import verify_event
+    reasons = [[f"{r.field}: {r.detail}" for r in verify_event(e, keyring=TEST, subject=PN, field=f"events[{i}]")
+                if not r.ok] for i, e in enumerate(events)]
+    assert merge(events, BASE["source_aliases"], TEST, pith_number=PN, own_reasons=reasons) == run(events)
