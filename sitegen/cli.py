@@ -124,7 +124,10 @@ def _cmd_keygen(args: argparse.Namespace) -> int:
 
 
 def _load_key_file(path: str) -> TrustedKey:
-    source = SourceFile(Path(path), path, Path(path).read_bytes())
+    try:
+        source = SourceFile(Path(path), path, Path(path).read_bytes())
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the mirror key: {e.strerror}") from None
     key, problems = parse_key_document(source)
     if key is None:
         raise ConfigError("; ".join(str(p) for p in problems))

@@ -195,3 +195,10 @@ def test_verify_of_something_that_is_not_a_mirror(tmp_path, capsys):
     assert verify(tmp_path) == 1
     assert "pith-mirror-snapshot.json: missing" in capsys.readouterr().err
     assert os.path.isdir(tmp_path)
+
+
+def test_verify_with_a_missing_mirror_key_file_is_a_clean_error(signed, capsys):
+    _, out = signed
+    assert verify(out, "--mirror-key", str(out / "no-such-key.json")) == 1
+    err = capsys.readouterr().err
+    assert "cannot read the mirror key" in err and "Traceback" not in err
