@@ -162,8 +162,13 @@ def _handler(server: Server):
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = True,
           log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)) -> int:
-    """Run until interrupted. Returns the exit code (1 if the first build fails)."""
-    server = Server(settings, host=host, port=port, log=log)
+    """Run until interrupted. Returns the exit code (1 if the port cannot be
+    bound or the first build fails)."""
+    try:
+        server = Server(settings, host=host, port=port, log=log)
+    except OSError as e:
+        log(f"error: cannot serve on {host}:{port}: {e.strerror}")
+        return 1
     try:
         if watch:  # watch first: a change made during the first build triggers a rebuild
             ready = threading.Event()

@@ -94,3 +94,15 @@ def test_open_page_reloads_after_a_template_change(served):
         (site / "templates" / "base.html").write_text(base.replace("<main id=\"main\">",
                                                                    '<main id="main"><p id="reload-marker">new</p>'))
         page.wait_for_selector("#reload-marker", timeout=30000)
+
+
+def test_serve_on_a_port_in_use_is_a_clean_error(tmp_path):
+    import socket
+    site = make_site(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "sitegen", "serve", str(site), "--port", str(port), "--no-watch"],
+                              capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 1 and "cannot serve on 127.0.0.1" in proc.stderr and "Traceback" not in proc.stderr
