@@ -48,12 +48,12 @@ class Server:
     generation counter live here (no module-level state)."""
 
     def __init__(self, settings: Settings, *, host: str, port: int, log: Callable[[str], None]) -> None:
-        self._tmp = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         self.log = log
         self.generation = 0
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.httpd = http.server.ThreadingHTTPServer((host, port), _handler(self))
+        self.httpd = http.server.ThreadingHTTPServer((host, port), _handler(self))  # may raise OSError
+        self._tmp = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         bound_host, bound_port = self.httpd.server_address[:2]
         self.url = f"http://{bound_host}:{bound_port}/"
         self.settings = replace(settings, output_dir=self._tmp / "site", base_url=self.url, base_url_set=True)
