@@ -116,11 +116,12 @@ def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: boo
         rollbacks = find_rollbacks(result.entries, settings.output_dir)
         if rollbacks:
             raise BuildFailed(tuple(rollbacks), len({p.file for p in rollbacks}), result.files)
-    seal = partial(seal_tree, previous=read_previous(settings.output_dir),
-                   generated_at=generated_at(settings, list(result.entries)), base_url=settings.base_url,
+    when = generated_at(settings, list(result.entries))
+    seal = partial(seal_tree, previous=read_previous(settings.output_dir), generated_at=when,
+                   base_url=settings.base_url,
                    mirror_key=mirror_key, valid_days=settings.snapshot_valid_days)
     with timer.stage("render+write"):
-        stats = publish_tree(render_site(list(result.entries), result.keyring, settings, theme, pages=pages),
-                             settings.output_dir, seal=seal)
+        files = render_site(list(result.entries), result.keyring, settings, theme, when=when, pages=pages)
+        stats = publish_tree(files, settings.output_dir, seal=seal)
     return BuildResult(verification=result, write=stats, timings=tuple(timer.timings),
                        skipped=result.failed_files)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sitegen import protocol, schema
 from sitegen.errors import InputError, Problem, quote
-from sitegen.load import parse_strict_json, read_source
+from sitegen.load import display_path, parse_strict_json, read_source
 from sitegen.model import Keyring, SourceFile, TrustedKey
 
 __all__ = ["load_keyring", "parse_key_document", "parse_time"]
@@ -81,7 +81,7 @@ def load_keyring(keys_dir: Path, site_dir: Path) -> tuple[Keyring, list[Problem]
     with the same ``key_id`` are problems: without trusted keys nothing can be
     verified, and an ambiguous key id is a key-substitution risk.
     """
-    rel_dir = keys_dir.relative_to(site_dir).as_posix() if keys_dir.is_relative_to(site_dir) else str(keys_dir)
+    rel_dir = display_path(keys_dir, site_dir)
     if not keys_dir.is_dir():
         return Keyring.of([]), [Problem(rel_dir + "/", "", "no keys directory: add the key documents "
                                         "you trust (e.g. pith-v1-2026-05.json)", "key.keyring")]

@@ -19,7 +19,7 @@ from typing import Any
 from sitegen.errors import InputError, Problem, quote
 from sitegen.model import ParsedDocument, SourceFile
 
-__all__ = ["discover", "read_source", "parse_strict_json", "classify", "load_content"]
+__all__ = ["discover", "read_source", "parse_strict_json", "classify", "load_content", "display_path"]
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abAB]")
@@ -52,12 +52,12 @@ def discover(content_dir: Path, site_dir: Path, *, exclude: tuple[str, ...] = ("
         for d in dirnames:
             p = here / d
             if p.is_symlink():
-                problems.append(Problem(_rel(p, site_dir), "", "is a symlink to a directory; "
+                problems.append(Problem(display_path(p, site_dir), "", "is a symlink to a directory; "
                                         "symlinked directories are not followed", "load.file"))
             elif d.startswith("."):
                 continue
             elif d.endswith(".json"):
-                problems.append(Problem(_rel(p, site_dir), "", "is a directory, expected a JSON file",
+                problems.append(Problem(display_path(p, site_dir), "", "is a directory, expected a JSON file",
                                         "load.file"))
             else:
                 kept.append(d)
@@ -68,7 +68,8 @@ def discover(content_dir: Path, site_dir: Path, *, exclude: tuple[str, ...] = ("
     return paths, problems
 
 
-def _rel(path: Path, site_dir: Path) -> str:
+def display_path(path: Path, site_dir: Path) -> str:
+    """``path`` as shown to users: relative to the site directory when inside it."""
     try:
         return path.relative_to(site_dir).as_posix()
     except ValueError:
@@ -78,7 +79,7 @@ def _rel(path: Path, site_dir: Path) -> str:
 def read_source(path: Path, site_dir: Path, content_dir: Path, max_bytes: int) -> SourceFile:
     """Read one content file; raises :class:`InputError` if it is a symlink out
     of ``content_dir``, not a regular file, or larger than ``max_bytes``."""
-    rel = _rel(path, site_dir)
+    rel = display_path(path, site_dir)
     if path.is_symlink():
         try:  # strict: a loop or a dangling link is an OSError, not a crash
             target = Path(os.path.realpath(path, strict=True))
@@ -222,7 +223,7 @@ def load_content(content_dir: Path, site_dir: Path, *, max_bytes: int,
     A missing ``content_dir`` is reported as a problem.
     """
     if not content_dir.is_dir():
-        return [], [Problem(_rel(content_dir, site_dir), "", "content directory not found", "load.file")], 0
+        return [], [Problem(display_path(content_dir, site_dir), "", "content directory not found", "load.file")], 0
     paths, problems = discover(content_dir, site_dir)
     files_seen = len(paths) + len(problems)
     docs: list[ParsedDocument] = []

@@ -203,8 +203,9 @@ def _alias_json(alias: Alias, settings: Settings) -> bytes:
 
 
 def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings,
-                theme: Theme, *, pages: list[MarkdownPage] = ()) -> Iterator[OutputFile]:
+                theme: Theme, *, when: str, pages: list[MarkdownPage] = ()) -> Iterator[OutputFile]:
     """Yield every file of the output tree (PROTOCOL.md §5), in a fixed order.
+    ``when`` is the build's timestamp (:func:`generated_at`).
 
     Leaf files (documents, record pages) come before the indexes that link
     to them. Raises :class:`ConfigError` for a template error.
@@ -212,7 +213,6 @@ def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings
     env = make_environment(theme, settings)
     env.globals["nav_pages"] = [(md.path, md.title) for md in pages]
     env.globals["search_enabled"] = settings.search
-    when = generated_at(settings, entries)
     built = when if settings.source_date_epoch is not None else None
 
     def page(template: str, **context) -> bytes:

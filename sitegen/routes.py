@@ -21,7 +21,6 @@ class Routes:
     state_json: str
     well_known_bundle: str
     well_known_state: str
-    short_link: str
     graph_json: str
     events_json: str
 
@@ -35,7 +34,6 @@ def routes_for(suffix: str) -> Routes:
         state_json=f"pith/{suffix}/state.json",
         well_known_bundle=f".well-known/pith/{suffix}/bundle.json",
         well_known_state=f".well-known/pith/{suffix}/state.json",
-        short_link=f"paper/{suffix[:8]}/",
         graph_json=f"api/pith-number/{suffix}/graph.json",
         events_json=f"api/pith-number/{suffix}/events.json",
     )

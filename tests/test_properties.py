@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from sitegen import protocol
 from sitegen.load import classify, parse_strict_json
@@ -86,13 +86,15 @@ def _bundle_signed_part(body):
             sig["bundle_sha256"], sig["signature_b64"], sig["key_id"])
 
 
+def one_byte_changed(original: bytes):
+    """Strategy: ``original`` with exactly one byte replaced by a different one."""
+    return st.tuples(st.integers(0, len(original) - 1), st.integers(1, 255)).map(
+        lambda t: original[:t[0]] + bytes([(original[t[0]] + t[1]) % 256]) + original[t[0] + 1:])
+
+
 @PROFILE
-@given(st.data())
-def test_one_byte_change_to_a_signed_record_cannot_change_signed_content(data):
-    i = data.draw(st.integers(0, len(RECORD_BYTES) - 1))
-    b = data.draw(st.integers(0, 255))
-    assume(RECORD_BYTES[i] != b)
-    mutated = RECORD_BYTES[:i] + bytes([b]) + RECORD_BYTES[i + 1:]
+@given(one_byte_changed(RECORD_BYTES))
+def test_one_byte_change_to_a_signed_record_cannot_change_signed_content(mutated):
     report, body = load_and_verify(mutated)
     if report is not None and report.ok:
         assert _record_signed_part(body) == _record_signed_part(json.loads(RECORD_BYTES))
@@ -100,12 +102,8 @@ def test_one_byte_change_to_a_signed_record_cannot_change_signed_content(data):
 
 
 @PROFILE
-@given(st.data())
-def test_one_byte_change_to_a_signed_bundle_is_rejected_unless_outside_the_signature(data):
-    i = data.draw(st.integers(0, len(BUNDLE_BYTES) - 1))
-    b = data.draw(st.integers(0, 255))
-    assume(BUNDLE_BYTES[i] != b)
-    mutated = BUNDLE_BYTES[:i] + bytes([b]) + BUNDLE_BYTES[i + 1:]
+@given(one_byte_changed(BUNDLE_BYTES))
+def test_one_byte_change_to_a_signed_bundle_is_rejected_unless_outside_the_signature(mutated):
     report, body = load_and_verify(mutated)
     if report is not None and report.ok:
         assert _bundle_signed_part(body) == _bundle_signed_part(json.loads(BUNDLE_BYTES))
