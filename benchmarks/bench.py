@@ -1,17 +1,21 @@
-"""Build benchmark: documents/s, the floor ratio, peak RSS, one-document rebuild.
+"""Build benchmark: documents/s, the floor ratio, peak RSS, incremental rebuilds.
 
-    python benchmarks/bench.py --records 10000 [--bundles 100] [--workdir DIR]
+    python benchmarks/bench.py --records 9900 --bundles 100 [--workdir DIR] [--jobs N] [--no-aliases]
 
-1. Generates a corpus (benchmarks/corpus.py; not timed).
+1. Generates a signed corpus (benchmarks/corpus.py; not timed; reused when
+   ``--workdir`` already holds one of the same size).
 2. Floor: the unavoidable work alone — read, parse, canonical hash of the
    canonical record, one Ed25519 verification per signature — on all cores,
    measured in this run (machines here are shared and noisy).
-3. Build: ``python -m sitegen build`` in a subprocess, wall time and peak RSS
-   (largest process, from ``getrusage(RUSAGE_CHILDREN)``).
-4. Rebuild after adding one document (a full build today: there is no
-   incremental mode yet).
+3. Full build: ``python -m sitegen build --full`` in a subprocess; wall time
+   and peak RSS summed over the build and its workers (sampled from /proc
+   every 50 ms).
+4. Incremental rebuilds, each timed end to end (a new process): change one
+   document, add one, remove one — then a clean full build into a second
+   directory, and every file compared byte for byte (the snapshot's
+   ``version`` counter aside, which counts builds).
 
-Prints documents/s for the build and the floor, and their ratio.
+Prints the figures and one JSON line for the README table.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import random
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -33,10 +39,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from corpus import KEY, generate  # noqa: E402
+from corpus import KEY, document, generate  # noqa: E402
 from sitegen import protocol  # noqa: E402
 
 PUBLIC = bytes(KEY.verify_key)
+SNAPSHOT = "pith-mirror-snapshot.json"
 
 
 def _floor_one(path: str) -> int:
@@ -57,50 +64,142 @@ def _floor_one(path: str) -> int:
 def floor(paths: list[str]) -> tuple[float, int]:
     start = time.perf_counter()
     with Pool(os.cpu_count()) as pool:
-        signatures = sum(pool.map(_floor_one, paths, chunksize=256))
+        signatures = sum(pool.imap_unordered(_floor_one, paths, chunksize=256))
     return time.perf_counter() - start, signatures
 
 
-def build(site: Path, out: Path) -> tuple[float, str]:
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of ``root`` and all its descendants, in kB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, []))
+    return total
+
+
+def run_build(site: Path, out: Path, *extra: str) -> tuple[float, int, str]:
+    """Run ``sitegen build``; returns (seconds, peak RSS of the process tree in MB, stdout)."""
+    cmd = [sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "--progress", "off", *extra]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent), "SOURCE_DATE_EPOCH": "1767225600"}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out)],
-                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(HERE.parent)})
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+            done.wait(0.05)
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
     elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
     if proc.returncode != 0:
-        raise SystemExit(f"build failed:\n{proc.stderr[-2000:]}")
-    return elapsed, proc.stdout
+        raise SystemExit(f"build failed ({' '.join(cmd)}):\n{stderr[-3000:]}")
+    return elapsed, peak[0] // 1024, stdout
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for name in names:
+            p = Path(dirpath, name)
+            out[p.relative_to(root).as_posix()] = p.read_bytes()
+    return out
+
+
+def same_output(a: Path, b: Path) -> list[str]:
+    """Paths whose bytes differ between two output trees (the snapshot is
+    compared without its ``version``/``snapshot_sha256``, which count builds)."""
+    ta, tb = tree(a), tree(b)
+    diff = sorted(p for p in set(ta) | set(tb) if p != SNAPSHOT and ta.get(p) != tb.get(p))
+    sa, sb = (json.loads(t[SNAPSHOT]) for t in (ta, tb))
+    for key in ("version", "snapshot_sha256", "signature"):
+        sa.pop(key, None), sb.pop(key, None)
+    return diff + ([SNAPSHOT] if sa != sb else [])
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--records", type=int, default=2000)
-    p.add_argument("--bundles", type=int, default=0)
+    p.add_argument("--records", type=int, default=1980)
+    p.add_argument("--bundles", type=int, default=20)
     p.add_argument("--workdir", type=Path, help="keep the corpus and output here (default: a temp dir)")
+    p.add_argument("--jobs", type=int, help="worker processes for the build (default: every core)")
+    p.add_argument("--no-aliases", action="store_true", help="build without alias pages (aliases = false)")
+    p.add_argument("--no-search", action="store_true", help="build without the search index (search = false)")
+    p.add_argument("--skip-compare", action="store_true", help="skip the clean rebuild and byte comparison")
     args = p.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="sitegen-bench-"))
-    site, out = work / "site-src", work / "out"
-    n = generate(site, records=args.records, bundles=args.bundles)
-    paths = sorted(str(p) for p in (site / "content").glob("*/*.json") if p.parent.name != "keys")
+    site, out, clean = work, work / "out", work / "out-clean"
+    n = args.records + args.bundles
+    content = site / "content"
+    paths = sorted(str(p) for p in content.glob("*/*.json") if p.parent.name != "keys") if content.is_dir() else []
+    if len(paths) != n:
+        shutil.rmtree(content, ignore_errors=True)
+        generate(site, records=args.records, bundles=args.bundles)
+        paths = sorted(str(p) for p in content.glob("*/*.json") if p.parent.name != "keys")
+    settings = [f"aliases = {'false' if args.no_aliases else 'true'}",
+                f"search = {'false' if args.no_search else 'true'}", 'base_url = "https://mirror.example/"']
+    (site / "sitegen.toml").write_text("\n".join(settings) + "\n")
+    jobs = ["--jobs", str(args.jobs)] if args.jobs else []
+    for d in (out, clean):
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(d.parent / f".{d.name}.sitegen-cache", ignore_errors=True)
 
     floor_s, signatures = floor(paths)
-    build_s, summary = build(site, out)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    files = sum(1 for p in out.rglob("*") if p.is_file())
+    build_s, peak_mb, summary = run_build(site, out, "--full", *jobs)
+    files = sum(len(names) for _, _, names in os.walk(out))
 
-    extra = generate(site, records=1, start=n)  # one more document
-    rebuild_s, _ = build(site, out)
+    # Incremental: change one record (a new, validly signed document in its file), add one, remove one.
+    victim = Path(paths[len(paths) // 2])
+    rng = random.Random("bench-change")
+    victim.write_bytes(json.dumps(document(10**8, rng, bundle=False), ensure_ascii=False).encode())
+    change_s, change_mb, change_out = run_build(site, out, *jobs)
+    added = generate(site, records=1, start=10**8 + 1)
+    add_s, _, _ = run_build(site, out, *jobs)
+    removed = Path(paths[len(paths) // 3])
+    removed.unlink()
+    remove_s, _, remove_out = run_build(site, out, *jobs)
+    differ = None
+    if not args.skip_compare:
+        run_build(site, clean, "--full", *jobs)
+        differ = same_output(out, clean)
 
     floor_rate, build_rate = n / floor_s, n / build_s
     print(summary.strip())
-    print(f"documents: {n} ({args.records} records, {args.bundles} bundles), {signatures} signatures, {files} output files")
+    print(f"documents: {n} ({args.records} records, {args.bundles} bundles), {signatures} signatures, "
+          f"{files} output files, aliases {'off' if args.no_aliases else 'on'}, search {'off' if args.no_search else 'on'}")
     print(f"floor (parse + canonical hash + Ed25519, {os.cpu_count()} processes): {floor_rate:,.0f} documents/s")
-    print(f"build (verify + render + write, end to end): {build_rate:,.0f} documents/s in {build_s:.1f} s")
+    print(f"full build (verify + render + write, end to end): {build_rate:,.0f} documents/s in {build_s:.1f} s")
     print(f"floor ratio: {build_rate / floor_rate:.3f}")
-    print(f"peak RSS (largest process): {peak_mb:,.0f} MB")
-    print(f"rebuild after adding {extra} document: {rebuild_s:.1f} s (full rebuild; no incremental mode yet)")
+    print(f"peak RSS (build and workers, summed): {peak_mb:,} MB")
+    print(f"incremental, one document changed: {change_s:.2f} s ({change_mb} MB)   [{change_out.strip().splitlines()[-1]}]")
+    print(f"incremental, {added} document added: {add_s:.2f} s")
+    print(f"incremental, one document removed: {remove_s:.2f} s   [{remove_out.strip().splitlines()[-1]}]")
+    if differ is not None:
+        print("incremental output identical to a clean full build: " + ("yes" if not differ else f"NO: {differ[:10]}"))
     print(json.dumps({"documents": n, "build_docs_per_s": round(build_rate, 1), "floor_docs_per_s": round(floor_rate, 1),
-                      "floor_ratio": round(build_rate / floor_rate, 4), "peak_rss_mb": round(peak_mb),
-                      "rebuild_one_s": round(rebuild_s, 2), "output_files": files}))
+                      "floor_ratio": round(build_rate / floor_rate, 4), "peak_rss_mb": peak_mb,
+                      "change_one_s": round(change_s, 2), "add_one_s": round(add_s, 2),
+                      "remove_one_s": round(remove_s, 2), "output_files": files,
+                      "identical_to_clean": None if differ is None else not differ}))
+    if differ:
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

@@ -1,66 +1,96 @@
-"""The build: load → verify → render → write, each stage timed.
+"""The build: scan → verify + render + write (workers) → site pages → seal →
+publish, each stage timed.
 
-Everything is read and checked before the first write; a failed build
-raises and leaves the published output tree exactly as it was.
+Full build (no usable store, ``--full``): every unit is verified and rendered
+into a new staging tree beside the output tree, which is swapped in with one
+atomic exchange (:mod:`sitegen.write`). Incremental build (the store describes
+the published tree): only units whose inputs changed — document bytes, the
+keys they name, the record template and what it includes, settings, sitegen
+version — are verified and rendered again, and only the site pages that list
+them; changed files are staged, then moved in by a journaled apply.
+
+In both, every document is verified before anything is published; a failed
+build leaves the published tree and the store as they were. Output bytes do
+not depend on the number of workers or the order they finish in: every file
+is a function of its unit, and site pages come from sorted queries on the
+store (:mod:`sitegen.store`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
+import os
+import shutil
+import sqlite3
+import tempfile
 import time
+from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
-from functools import partial
-from typing import Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import groupby
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
 
+import jinja2.meta
+import orjson
+
+from sitegen import __version__
 from sitegen.config import Settings
-from sitegen.errors import BuildFailed, Problem
+from sitegen.errors import BuildFailed, ConfigError, Problem, WriteError
 from sitegen.keyring import load_keyring
-from sitegen.load import load_content
-from sitegen.model import DocumentReport, Keyring, MirrorEntry
+from sitegen.load import discover, display_path
 from sitegen.mirrorkey import load_secret
+from sitegen.model import FileEntry, Keyring, OutputFile
 from sitegen.pages import load_pages
-from sitegen.render import find_theme, generated_at, render_site
-from sitegen.snapshot import read_previous, seal_tree
-from sitegen.rollback import find_rollbacks
-from sitegen.verify import verify_documents
-from sitegen.write import WriteStats, publish_tree
+from sitegen.progress import Progress
+from sitegen.render import Renderer, find_theme, format_when, listing_paths, make_environment, site_files, static_files
+from sitegen.scan import Identity, identify, stat_signature
+from sitegen.search import buckets, index_bucket, stub_path
+from sitegen.snapshot import (MIRROR_KEY_PATH, SHARD_DIR, SNAPSHOT_PATH, mirror_key_file, path_hash, prefix_length,
+                              read_previous, shard_file, snapshot_file)
+from sitegen.store import Store, cache_dir_for, open_store
+from sitegen.summary import Summary
+from sitegen.units import (ARXIV_KINDS, SHORT_KINDS, ClusterTask, ListingTask, PagesResult, UnitResult, UnitTask,
+                           WorkContext, Worker, init_process, run_batch)
+from sitegen.write import OutputLock, PendingSink, StagingSink, WriteStats, apply_delta, staging_dir, swap_in
 
-__all__ = ["build", "BuildResult", "verify_content", "VerifyResult"]
+__all__ = ["build", "BuildResult"]
 
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """The outcome of loading and verifying ``content/`` (no writes).
-
-    ``files``: content files seen; ``reports``: one per parsed document;
-    ``problems``: every problem (load and verification), in file order;
-    ``entries``: what may be published, one per Pith Number.
-    """
-
-    files: int
-    reports: tuple[DocumentReport, ...]
-    problems: tuple[Problem, ...]
-    entries: tuple[MirrorEntry, ...]
-    key_problems: tuple[Problem, ...]
-    keyring: Keyring
-
-    @property
-    def checks_passed(self) -> int:
-        return sum(1 for r in self.reports for c in r.checks if c.ok)
-
-    @property
-    def failed_files(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(p.file for p in self.problems))
+#: Units per task batch sent to a worker, and listing pages per task.
+_BATCH, _LISTING_PAGES = 64, 20
+#: Below this many units, work runs in this process (a pool costs ~0.1 s).
+_INLINE_BELOW = 256
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a successful build published. ``timings`` are ``(stage, seconds)``."""
+    """What a successful build published.
 
-    verification: VerifyResult
+    ``documents``: content files seen; ``records``/``bundles``: documents of
+    each kind processed this run (all of them in a full build);
+    ``published``: Pith Numbers in the tree; ``checks_passed``/``failed``:
+    over the documents verified this run; ``problems``: why each skipped file
+    was skipped (``--skip-invalid``); ``timings``: ``(stage, seconds)``;
+    ``mode``: ``"full"`` or ``"incremental"`` and ``reason`` for a full one;
+    ``rebuilt``: units verified and rendered this run."""
+
+    documents: int
+    records: int
+    bundles: int
+    published: int
+    checks_passed: int
+    checks_failed: int
+    problems: tuple[Problem, ...]
     write: WriteStats
     timings: tuple[tuple[str, float], ...]
-    skipped: tuple[str, ...]
+    mode: str
+    reason: str
+    rebuilt: int
+
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(p.file for p in self.problems))
 
 
 class _Timer:
@@ -76,52 +106,661 @@ class _Timer:
             self.timings.append((name, time.perf_counter() - start))
 
 
-def verify_content(settings: Settings, timer: _Timer | None = None) -> VerifyResult:
-    """Load the keyring and every content document and verify them all."""
-    timer = timer or _Timer()
-    with timer.stage("load"):
-        keyring, key_problems = load_keyring(settings.keys_dir, settings.site_dir)
-        docs, load_problems, files = load_content(settings.content_dir, settings.site_dir,
-                                                  max_bytes=settings.max_document_bytes,
-                                                  max_depth=settings.max_json_depth)
-    with timer.stage("verify"):
-        reports, entries, problems = verify_documents(docs, keyring)
-    order = {p: i for i, p in enumerate(sorted({*(p.file for p in load_problems), *(p.file for p in problems)}))}
-    all_problems = sorted(load_problems + problems, key=lambda p: order[p.file])
-    return VerifyResult(files=files, reports=tuple(reports), problems=tuple(all_problems),
-                        entries=tuple(entries), key_problems=tuple(key_problems), keyring=keyring)
+def _sha(*parts: object) -> str:
+    return hashlib.sha256(orjson.dumps(parts, default=str)).hexdigest()
 
 
-def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: bool = False) -> BuildResult:
+def _template_closure(env: jinja2.Environment, name: str) -> list[tuple[str, str]]:
+    """``(name, source)`` of ``name`` and every template it extends, includes or imports."""
+    seen: dict[str, str] = {}
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        source = env.loader.get_source(env, current)[0]
+        seen[current] = source
+        todo.extend(t for t in jinja2.meta.find_referenced_templates(env.parse(source)) if t)
+    return sorted(seen.items())
+
+
+@dataclass(frozen=True)
+class _Fingerprints:
+    """What each kind of output is made from, besides its own records."""
+
+    record: str
+    alias: str
+    listing: str
+    keys: dict[str, str]
+
+    @classmethod
+    def of(cls, settings: Settings, theme, nav: tuple, keyring: Keyring) -> "_Fingerprints":
+        env = make_environment(theme, settings)
+        base = (__version__, {k: v for k, v in asdict(settings).items()
+                              if k not in ("output_dir", "mirror_key", "jobs")}, nav)
+        try:
+            fps = [_sha(base, _template_closure(env, name)) for name in ("record.html", "alias.html", "listing.html")]
+        except jinja2.TemplateError as e:
+            raise ConfigError(f"template {getattr(e, 'name', '') or ''}: {e}") from e
+        keys = {k.key_id: hashlib.sha256(k.source.data).hexdigest() for k in keyring.keys()}
+        return cls(*fps, keys)
+
+
+class _Pool:
+    """Runs task batches in worker processes (or in this process when small),
+    at most ``window`` batches in flight, results as they finish."""
+
+    def __init__(self, ctx: WorkContext, jobs: int) -> None:
+        self.ctx, self.jobs = ctx, jobs
+        self.pool = None
+        self.local: Worker | None = None
+
+    def run(self, batches: Iterable[list], inline: bool) -> Iterator:
+        if inline or self.jobs <= 1:
+            if self.local is None:
+                self.local = Worker(self.ctx)
+            for batch in batches:
+                yield from (self.local.unit(t) if isinstance(t, UnitTask) else self.local.cluster(t)
+                            if isinstance(t, ClusterTask) else self.local.listing(t) for t in batch)
+            return
+        if self.pool is None:
+            self.pool = multiprocessing.get_context("fork").Pool(self.jobs, init_process, (self.ctx,))
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(self.pool.apply_async(run_batch, (batch,)))
+            while len(pending) >= 4 * self.jobs:
+                yield from pending.popleft().get()
+        while pending:
+            yield from pending.popleft().get()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class _Build:
+    """One run of :func:`build` (kept in one object so the stages share the
+    store, the pool and the sink without module state)."""
+
+    def __init__(self, settings: Settings, *, skip_invalid: bool, allow_rollback: bool, full: bool,
+                 progress: Progress) -> None:
+        self.settings, self.skip_invalid, self.allow_rollback = settings, skip_invalid, allow_rollback
+        self.force_full, self.progress = full, progress
+        self.timer = _Timer()
+        self.out = settings.output_dir.absolute()
+        self.cache = cache_dir_for(self.out)
+        self.problems: list[Problem] = []
+        self.rollbacks: list[Problem] = []
+        self.docs = {"record": 0, "bundle": 0}
+        self.passed = self.failed = self.rebuilt = 0
+        self.puts: list[tuple[str, str]] = []     # incremental: (path, sha256) to move into place
+        self.deletes: list[str] = []              # incremental: paths to remove
+        self.written = 0
+        self.changed_hashes: set[str] = set()     # path_hash of every added/changed/removed path
+        self.dirty_facets: set[str] = set()
+        self.dirty_arxiv: set[str] = set()
+        self.dirty_short: set[str] = set()
+        self.dirty_years: set[str] = set()
+        self.new_stubs: list[tuple[str, str, str]] = []   # (year, suffix, html)
+        self.gone_stubs: list[tuple[str, str]] = []
+        self._old_for_unit: dict[str, list] = {}  # incremental: the files each rebuilt unit published before
+
+    # -- setup ---------------------------------------------------------------------------------
+
+    def run(self) -> BuildResult:
+        s = self.settings
+        self.theme = find_theme(s.site_dir)
+        self.mirror_key = load_secret(s.mirror_key, s.site_dir) if s.mirror_key else None
+        self.pages = load_pages(s.content_dir)
+        self.nav = tuple((md.path, md.title) for md in self.pages)
+        with self.timer.stage("load"):
+            self.keyring, key_problems = load_keyring(s.keys_dir, s.site_dir)
+        if key_problems:
+            raise BuildFailed(tuple(key_problems), len({p.file for p in key_problems}), 0)
+        self.fps = _Fingerprints.of(s, self.theme, self.nav, self.keyring)
+        try:
+            self.cache.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise WriteError(f"{self.cache.parent}: cannot prepare the output directory: {e.strerror}") from e
+        with OutputLock(self.out, self.cache):
+            try:
+                return self._locked()
+            except sqlite3.Error as e:
+                raise WriteError(f"{self.cache / 'store.sqlite'}: the build cache failed ({e}); "
+                                 "the published tree is unchanged unless this build said otherwise") from e
+
+    def _locked(self) -> BuildResult:
+        previous = read_previous(self.out) if self.out.is_dir() else None
+        self.dirty_marker = self.cache / "stubs.dirty"
+        discard = ("--full" if self.force_full else
+                   "an earlier build was interrupted while updating search stubs" if self.dirty_marker.exists()
+                   else None)
+        store = open_store(self.cache / "store.sqlite", output_dir=self.out, discard=discard,
+                           published_tree=previous.get("tree_sha256") if previous else None)
+        self.store, self.previous = store, previous
+        self.incremental = store.reused
+        self.mode = "incremental" if self.incremental else "full"
+        self.stubs_root = self.cache / "stubs"
+        if self.incremental:
+            self.target = self.cache / "pending"
+            shutil.rmtree(self.target, ignore_errors=True)
+            self.target.mkdir()
+            self.stubs_dir = None
+        else:
+            self.target = staging_dir(self.out)
+            self.stubs_dir = self.cache / "stubs.new"
+            shutil.rmtree(self.stubs_dir, ignore_errors=True)
+        when_pages = format_when(self.settings, None) if self.settings.source_date_epoch is not None else None
+        ctx = WorkContext(self.settings, self.keyring, self.theme, self.nav, when_pages,
+                          "pending" if self.incremental else "staging", self.target, self.out,
+                          self.stubs_dir, self.allow_rollback)
+        jobs = self.settings.jobs or os.cpu_count() or 1
+        self.pool = _Pool(ctx, jobs)
+        self.renderer = Renderer(self.theme, self.settings, self.nav, when_pages)
+        self.sink = (PendingSink if self.incremental else StagingSink)(self.target, self.out)
+        try:
+            result = self._stages()
+        except BaseException:
+            store.db.rollback()
+            store.close()
+            self.pool.close()
+            if not self.incremental:
+                shutil.rmtree(self.target, ignore_errors=True)
+            raise
+        self.pool.close()
+        self.dirty_marker.unlink(missing_ok=True)
+        return result
+
+    # -- stages --------------------------------------------------------------------------------
+
+    def _stages(self) -> BuildResult:
+        db = self.store.db
+        with self.timer.stage("scan"):
+            total, tasks = self._scan()
+        with self.timer.stage("verify+render"):
+            self._units(tasks)
+        self.problems.sort(key=lambda p: p.file)
+        if self.rollbacks:
+            raise BuildFailed(tuple(self.rollbacks), len({p.file for p in self.rollbacks}), total)
+        if self.problems and not self.skip_invalid:
+            raise BuildFailed(tuple(self.problems), len({p.file for p in self.problems}), total)
+        if not self.incremental:
+            self.store.create_indexes()
+        with self.timer.stage("indexes"):
+            if self.settings.aliases:
+                self._aliases()
+            self._listings()
+            when = format_when(self.settings, db.execute("SELECT max(updated_at) FROM units").fetchone()[0])
+            self._site_pages(when)
+            self._search()
+        with self.timer.stage("write"):
+            stats = self._seal_and_publish(when)
+        return BuildResult(documents=total, records=self.docs["record"], bundles=self.docs["bundle"],
+                           published=db.execute("SELECT count(*) FROM units").fetchone()[0],
+                           checks_passed=self.passed, checks_failed=self.failed, problems=tuple(self.problems),
+                           write=stats, timings=tuple(self.timer.timings), mode=self.mode,
+                           reason=self.store.reason, rebuilt=self.rebuilt)
+
+    def _scan(self) -> tuple[int, tuple[int, Iterator[UnitTask]]]:
+        """Pass 1: list content files, identify the new and changed ones, and
+        return the units to (re)build."""
+        s, db = self.settings, self.store.db
+        if not s.content_dir.is_dir():
+            raise BuildFailed((Problem(display_path(s.content_dir, s.site_dir), "", "content directory not found",
+                                       "load.file"),), 1, 0)
+        found, discover_problems = discover(s.content_dir, s.site_dir)
+        self.problems.extend(discover_problems)
+        paths = sorted(str(p) for p in found)
+        total = len(paths) + len(discover_problems)
+        dirty: set[str | None] = set()
+        changed: list[str] = []
+        if self.incremental:
+            known = {row[0]: row[1:] for row in db.execute("SELECT path, sig, suffix FROM sources")}
+            for path in paths:
+                row = known.pop(path, None)
+                if row is None or row[0] != stat_signature(path):
+                    changed.append(path)
+                    if row is not None:
+                        dirty.add(row[1])
+            for path, (_, suffix) in known.items():  # removed files
+                dirty.add(suffix)
+                db.execute("DELETE FROM sources WHERE path = ?", (path,))
+            old_keys = orjson.loads(self.store.meta("keys_fp", "{}"))
+            changed_keys = {k for k in set(old_keys) | set(self.fps.keys) if old_keys.get(k) != self.fps.keys.get(k)}
+            for kid in changed_keys:
+                dirty.update(r[0] for r in db.execute(
+                    "SELECT suffix FROM sources WHERE ' ' || key_ids || ' ' LIKE ?", (f"% {kid} %",)))
+            if self.store.meta("record_fp") != self.fps.record:
+                dirty.update(r[0] for r in db.execute("SELECT suffix FROM units"))
+            # Documents that did not verify last time are verified again (and reported again).
+            dirty.update(r[0] for r in db.execute(
+                "SELECT DISTINCT suffix FROM sources WHERE suffix IS NULL OR suffix NOT IN (SELECT suffix FROM units)"))
+        else:
+            changed = paths
+        idents = self._identify(changed)
+        rows = [(i.path, i.sig, i.sha256, i.suffix, i.key_ids) for i in idents]
+        db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)", rows)
+        if not self.incremental:
+            return total, self._all_units()
+        dirty.update(i.suffix for i in idents)
+        tasks = self._some_units(dirty)
+        return total, (len(tasks), iter(tasks))
+
+    def _identify(self, paths: list[str]) -> list[Identity]:
+        if not paths:
+            return []
+        max_bytes = self.settings.max_document_bytes
+        with self.progress.stage("scan", len(paths)) as bar:
+            out = []
+            if len(paths) < _INLINE_BELOW or (self.settings.jobs or os.cpu_count() or 1) <= 1:
+                out = [identify(p, max_bytes) for p in paths]
+                bar.update(len(paths))
+                return out
+            with multiprocessing.get_context("fork").Pool(self.settings.jobs or os.cpu_count()) as pool:
+                for ident in pool.imap(_identify_one, ((p, max_bytes) for p in paths), chunksize=256):
+                    out.append(ident)
+                    bar.update(1)
+            return out
+
+    def _inputs(self, members: list[tuple]) -> str:
+        """The fingerprint of a unit's inputs: the record template (with
+        settings and sitegen version), its files' bytes and the keys they name."""
+        kids = sorted({k for m in members for k in m[2].split()})
+        return _sha(self.fps.record, [(m[0], m[1]) for m in members], [(k, self.fps.keys.get(k)) for k in kids])
+
+    def _all_units(self) -> tuple[int, Iterator[UnitTask]]:
+        """Every unit, streamed from the store in suffix order (none held in memory)."""
+        db = self.store.db
+        count = db.execute("SELECT count(DISTINCT suffix) + (SELECT count(*) FROM sources WHERE suffix IS NULL) "
+                           "FROM sources").fetchone()[0]
+
+        def tasks() -> Iterator[UnitTask]:
+            rows = db.execute("SELECT suffix, path, sha256, key_ids FROM sources ORDER BY suffix IS NULL, suffix, path")
+            for suffix, group in groupby(rows, key=lambda r: r[0]):
+                members = [r[1:] for r in group]
+                if suffix is None:
+                    yield from (UnitTask(None, (m[0],), (), "") for m in members)
+                else:
+                    yield UnitTask(suffix, tuple(m[0] for m in members), (), self._inputs(members))
+        return count, tasks()
+
+    def _some_units(self, dirty: set) -> list:
+        db = self.store.db
+        tasks = []
+        for suffix in sorted(s for s in dirty if s is not None):
+            old_row = db.execute("SELECT summary FROM units WHERE suffix = ?", (suffix,)).fetchone()
+            old_files = db.execute("SELECT path, sha256 FROM outputs WHERE owner = ?", (suffix,)).fetchall()
+            if old_row is not None:
+                self._mark_dirty(Summary.from_json(old_row[0]), gone=True)
+                db.execute("DELETE FROM units WHERE suffix = ?", (suffix,))
+                db.execute("DELETE FROM facets WHERE suffix = ?", (suffix,))
+            db.execute("DELETE FROM outputs WHERE owner = ?", (suffix,))
+            members = db.execute("SELECT path, sha256, key_ids FROM sources WHERE suffix = ? ORDER BY path",
+                                 (suffix,)).fetchall()
+            self._old_for_unit[suffix] = old_files
+            if members:
+                tasks.append(UnitTask(suffix, tuple(m[0] for m in members), tuple(old_files), self._inputs(members)))
+        for (path,) in db.execute("SELECT path FROM sources WHERE suffix IS NULL ORDER BY path").fetchall():
+            tasks.append(UnitTask(None, (path,), (), ""))
+        return tasks
+
+    def _mark_dirty(self, summary: Summary, *, gone: bool) -> None:
+        """Note the site pages that list ``summary`` (before or after a change)."""
+        self.dirty_facets.update([f"year/{summary.year}", *(f"category/{c}" for c in summary.categories)])
+        self.dirty_arxiv.add(summary.arxiv_id)
+        self.dirty_short.add(summary.suffix[:8])
+        self.dirty_years.add(summary.year)
+        if gone:
+            self.gone_stubs.append((summary.year, summary.suffix))
+
+    def _remove(self, old_files: Iterable[tuple[str, str]]) -> None:
+        for path, _ in old_files:
+            self.deletes.append(path)
+            self.changed_hashes.add(path_hash(path))
+
+    def _record(self, owner: str, files: Iterable[FileEntry], old: Iterable[tuple[str, str]]) -> None:
+        """Store the files ``owner`` produced; in an incremental build, queue
+        the changed ones and delete the ones it no longer produces."""
+        old_map = dict(old)
+        rows = []
+        for f in files:
+            rows.append((f.path, owner, f.size, f.sha256, path_hash(f.path)))
+            if self.incremental and old_map.pop(f.path, None) != f.sha256:
+                self.puts.append((f.path, f.sha256))
+                self.changed_hashes.add(path_hash(f.path))
+        if self.incremental:
+            self._remove(old_map.items())
+        try:
+            self.store.db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError:
+            seen = set()
+            for row in rows:
+                if row[0] in seen or self.store.db.execute("SELECT 1 FROM outputs WHERE path = ? AND owner != ?",
+                                                           (row[0], owner)).fetchone():
+                    raise ConfigError(f"{row[0]}: two files map to this output path (a static file collides "
+                                      "with a generated page or document)") from None
+                seen.add(row[0])
+            raise
+
+    def _units(self, tasks: tuple[int, Iterator[UnitTask]]) -> None:
+        db = self.store.db
+        count, stream = tasks
+        self.rebuilt = count
+        with self.progress.stage("verify+render", count, unit="unit") as bar:
+            for result in self.pool.run(_batched(stream, _BATCH), inline=count < _INLINE_BELOW):
+                self._unit_result(db, result)
+                bar.update(1)
+        for old in self._old_for_unit.values():  # units gone, or no longer verifying (--skip-invalid)
+            self._remove(old)
+
+    def _unit_result(self, db: sqlite3.Connection, r: UnitResult) -> None:
+        for d in r.docs:
+            if d.kind:
+                self.docs[d.kind] += 1
+            self.passed += d.passed
+            self.failed += d.failed
+        self.problems.extend(r.problems)
+        self.rollbacks.extend(r.rollbacks)
+        if r.summary is None:
+            return
+        summary = Summary.from_json(r.summary)
+        old = self._old_for_unit.pop(summary.suffix, ())
+        db.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (summary.suffix, r.inputs, r.summary.decode(), summary.submitted_at, summary.arxiv_id,
+                    summary.version, r.updated_at))
+        db.executemany("INSERT INTO facets VALUES (?, ?, ?)",
+                       [(f, summary.submitted_at, summary.suffix) for f in
+                        (f"year/{summary.year}", *(f"category/{c}" for c in summary.categories))])
+        self._record(summary.suffix, r.files, old)
+        if self.incremental:
+            self._mark_dirty(summary, gone=False)
+            if r.stub is not None:
+                self.new_stubs.append((summary.year, summary.suffix, r.stub))
+        self.written += r.written
+
+    # -- site pages ----------------------------------------------------------------------------
+
+    def _pages(self, tasks: Iterable, olds: dict[str, list]) -> None:
+        """Run cluster/listing tasks and record their files per owner. A full
+        build streams (records each result as it comes); an incremental one
+        also deletes what an owner in ``olds`` no longer produces."""
+        produced: dict[str, list[FileEntry]] = {owner: [] for owner in olds}
+        if self.incremental:
+            tasks = list(tasks)
+        for result in self.pool.run(_batched(tasks, 16), inline=self.incremental and len(tasks) < 64):
+            self.written += result.written
+            if self.incremental:
+                produced.setdefault(result.owner, []).extend(result.files)
+            else:
+                self._record(result.owner, result.files, ())
+        for owner, files in produced.items():
+            self._record(owner, files, olds.get(owner, ()))
+
+    def _old_outputs(self, owner: str) -> list[tuple[str, str]]:
+        db = self.store.db
+        old = db.execute("SELECT path, sha256 FROM outputs WHERE owner = ?", (owner,)).fetchall()
+        db.execute("DELETE FROM outputs WHERE owner = ?", (owner,))
+        return old
+
+    def _aliases(self) -> None:
+        """Alias pages, by cluster: all versions of one arXiv id (``arxiv:<id>``),
+        all suffixes sharing an 8-character prefix (``short:<prefix>``)."""
+        db = self.store.db
+        every = not self.incremental or self.store.meta("alias_fp") != self.fps.alias
+        olds: dict[str, list] = {}
+        if self.incremental:
+            owners = ([r[0] for r in db.execute("SELECT DISTINCT owner FROM outputs WHERE owner LIKE 'arxiv:%' "
+                                                "OR owner LIKE 'short:%'")] if every or not self.settings.aliases
+                      else [f"arxiv:{a}" for a in self.dirty_arxiv] + [f"short:{p}" for p in self.dirty_short])
+            olds = {owner: self._old_outputs(owner) for owner in sorted(owners)}
+        if self.settings.aliases:
+            if every:
+                arxiv = groupby(db.execute("SELECT arxiv_id, summary FROM units ORDER BY arxiv_id, version, suffix"),
+                                key=lambda r: r[0])
+                short = groupby(db.execute("SELECT substr(suffix, 1, 8), summary FROM units ORDER BY suffix"),
+                                key=lambda r: r[0])
+            else:
+                arxiv = ((a, db.execute("SELECT arxiv_id, summary FROM units WHERE arxiv_id = ? "
+                                        "ORDER BY version, suffix", (a,))) for a in sorted(self.dirty_arxiv))
+                short = ((p, db.execute("SELECT suffix, summary FROM units WHERE suffix >= ? AND suffix < ? "
+                                        "ORDER BY suffix", (p, p + "\x7f"))) for p in sorted(self.dirty_short))
+
+            def tasks() -> Iterator[ClusterTask]:
+                for kind, kinds, clusters in (("arxiv", ARXIV_KINDS, arxiv), ("short", SHORT_KINDS, short)):
+                    for key, rows in clusters:
+                        owner = f"{kind}:{key}"
+                        members = tuple(r[1] for r in rows)
+                        if members:
+                            yield ClusterTask(owner, kinds, members, tuple(olds.get(owner, ())))
+            self._pages(tasks(), olds)
+        else:
+            self._pages((), olds)
+
+    def _listings(self) -> None:
+        """Year and category listings, a window of pages per task."""
+        db = self.store.db
+        counts = dict(db.execute("SELECT facet, count(*) FROM facets GROUP BY facet").fetchall())
+        every = not self.incremental or self.store.meta("listing_fp") != self.fps.listing
+        if every and self.incremental:
+            self.dirty_facets.update(r[0][len("facet:"):] for r in db.execute(
+                "SELECT DISTINCT owner FROM outputs WHERE owner LIKE 'facet:%'"))
+        facets = sorted(counts) if not self.incremental else sorted(self.dirty_facets | (set(counts) if every else set()))
+        per_task = _LISTING_PAGES * self.settings.page_size
+        olds = {f"facet:{f}": self._old_outputs(f"facet:{f}") for f in facets} if self.incremental else {}
+
+        def tasks() -> Iterator[ListingTask]:
+            for facet in facets:
+                owner, total = f"facet:{facet}", counts.get(facet, 0)
+                rows = db.execute("SELECT u.summary FROM facets f JOIN units u ON u.suffix = f.suffix "
+                                  "WHERE f.facet = ? ORDER BY f.submitted_at DESC, f.suffix DESC", (facet,))
+                for i, chunk in enumerate(_batched((r[0] for r in rows), per_task)):
+                    yield ListingTask(owner, facet, total, 1 + i * _LISTING_PAGES, tuple(chunk),
+                                      tuple(olds.get(owner, ())))
+        self._pages(tasks(), olds)
+
+    def _site_pages(self, when: str) -> None:
+        """Everything written by this process: static files, the home page,
+        facet indexes, Markdown pages, the feed and the sitemaps."""
+        s, db, r = self.settings, self.store.db, self.renderer
+        old = self._old_outputs("site") if self.incremental else []
+        old_map = dict(old)
+        files: list[FileEntry] = []
+
+        def put(f: OutputFile) -> None:
+            files.append(self.sink.put(f.path, f.data, old_map.get(f.path)))
+
+        for f in static_files(self.theme):
+            put(f)
+        for f in site_files(s, self.keyring, r, when):
+            put(f)
+        if self.mirror_key is not None:
+            put(mirror_key_file(self.mirror_key))
+        counts = dict(db.execute("SELECT facet, count(*) FROM facets GROUP BY facet").fetchall())
+        by_kind: dict[str, list[tuple[str, int]]] = {"year": [], "category": []}
+        for facet, n in counts.items():
+            kind, name = facet.split("/", 1)
+            by_kind[kind].append((name, n))
+        for kind in ("year", "category"):
+            put(r.facet_index(kind, by_kind[kind]))
+        for md in self.pages:
+            put(OutputFile(md.path + "index.html", r.page("page.html", path=md.path, page_title=md.title, body=md.html)))
+        newest = "SELECT summary FROM units ORDER BY submitted_at DESC, suffix DESC LIMIT ?"
+        top = [Summary.from_json(x[0]) for x in db.execute(newest, (max(s.page_size, s.feed_size) + 1,))]
+        published = db.execute("SELECT count(*) FROM units").fetchone()[0]
+        stats = {"records": published,
+                 "bundles": db.execute("SELECT count(*) FROM units WHERE json_extract(summary, '$.has_bundle')").fetchone()[0],
+                 "years": len(by_kind["year"]), "categories": len(by_kind["category"])}
+        put(OutputFile("index.html", r.page("index.html", records=top[:s.page_size], counts=stats,
+                                            more=published > s.page_size)))
+        put(OutputFile("feed.xml", r.page("feed.xml", records=top[:s.feed_size], generated_at=when)))
+        if s.search:
+            years = dict((f.split("/", 1)[1], n) for f, n in counts.items() if f.startswith("year/"))
+            self.buckets = buckets(years, s.search_split_above)
+            put(OutputFile("search/index.html", r.page("search.html", bundles=tuple(self.buckets))))
+        # Sitemaps: the home page, every record page (newest first), every listing page, every Markdown page.
+        urls = self._sitemap_urls(when, by_kind)
+        children = []
+        for n, chunk in enumerate(_batched(urls, s.sitemap_max_urls), 1):
+            children.append(f"sitemap-{n}.xml")
+            put(OutputFile(children[-1], r.page("sitemap-urls.xml", urls=chunk)))
+        put(OutputFile("sitemap.xml", r.page("sitemap.xml", children=children, generated_at=when)))
+        self._record("site", files, old)
+
+    def _sitemap_urls(self, when: str, by_kind: dict) -> Iterator[tuple[str, str | None]]:
+        s, db = self.settings, self.store.db
+        yield "", when
+        for suffix, updated in db.execute("SELECT suffix, json_extract(summary, '$.updated_at') FROM units "
+                                          "ORDER BY submitted_at DESC, suffix DESC"):
+            yield f"pith/{suffix}/", updated
+        for kind, root in (("year", "years/"), ("category", "categories/")):
+            yield root, None
+            for name, n in sorted(by_kind[kind]):
+                for path in listing_paths(f"{kind}/{name}", n, s.page_size):
+                    yield path, None
+        for md in self.pages:
+            yield md.path, None
+
+    def _search(self) -> None:
+        if not self.settings.search:
+            return
+        s = self.settings
+        if self.incremental:
+            self.dirty_marker.touch()  # stubs now run ahead of the store until it commits
+            for year, suffix in self.gone_stubs:
+                stub_path(self.stubs_root, year, suffix).unlink(missing_ok=True)
+            for year, suffix, html in self.new_stubs:
+                target = stub_path(self.stubs_root, year, suffix)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(html, encoding="utf-8")
+        previous = orjson.loads(self.store.meta("search_buckets", "[]"))
+        current = sorted(self.buckets)
+        if not self.incremental or previous != current:
+            todo = current
+        else:
+            todo = sorted(p for p in current if p == "" and (self.dirty_years or self.gone_stubs)
+                          or p.rstrip("/") in self.dirty_years)
+        stale = [p for p in previous if p not in current]
+        for prefix in stale:
+            self._record(f"search:{prefix}", (), self._old_outputs(f"search:{prefix}") if self.incremental else ())
+        with tempfile.TemporaryDirectory(prefix="search-", dir=self.cache) as tmp:
+            for prefix in todo:
+                owner = f"search:{prefix}"
+                old = self._old_outputs(owner) if self.incremental else []
+                year = self.buckets[prefix]
+                stubs = self.stubs_root if self.incremental else self.stubs_dir
+                if year is not None and not (stubs / year).is_dir():
+                    files = []
+                else:
+                    stubs.mkdir(parents=True, exist_ok=True)
+                    old_map = dict(old)
+                    files = [self.sink.put(f.path, f.data, old_map.get(f.path))
+                             for f in index_bucket(stubs, year, prefix, Path(tmp))]
+                self._record(owner, files, old)
+        self.store.set_meta(search_buckets=orjson.dumps(current).decode())
+
+    # -- seal and publish ----------------------------------------------------------------------
+
+    def _seal_and_publish(self, when: str) -> WriteStats:
+        s, db, store = self.settings, self.store.db, self.store
+        count, total_bytes = db.execute("SELECT count(*), coalesce(sum(size), 0) FROM outputs").fetchone()
+        length = prefix_length(count)
+        old_length = int(store.meta("shard_length", "-1"))
+        old_shards = {row[0]: row for row in db.execute("SELECT prefix, count, bytes, size, sha256 FROM shards")}
+        if not self.incremental or length != old_length:
+            affected = None
+        else:
+            affected = sorted({h[:length] for h in self.changed_hashes})
+        shard_out: list[OutputFile] = []
+        if affected is None:
+            db.execute("DELETE FROM shards")
+            rows = db.execute("SELECT substr(shard, 1, ?), path, size, sha256 FROM outputs ORDER BY substr(shard, 1, ?), path",
+                              (length, length))
+            groups = groupby(rows, key=lambda r: r[0])
+        else:
+            def some():
+                for p in affected:
+                    db.execute("DELETE FROM shards WHERE prefix = ?", (p,))
+                    hi = p[:-1] + chr(ord(p[-1]) + 1) if p else "\x7f"
+                    rows = db.execute("SELECT ?, path, size, sha256 FROM outputs WHERE shard >= ? AND shard < ? "
+                                      "ORDER BY path", (p, p, hi)).fetchall()
+                    yield p, iter(rows)
+            groups = some()
+        for prefix, rows in groups:
+            rows = list(rows)
+            if not rows:
+                continue
+            f, desc = shard_file(prefix, ((r[1], r[2], r[3]) for r in rows))
+            db.execute("INSERT INTO shards VALUES (?, ?, ?, ?, ?)",
+                       (prefix, desc["count"], sum(r[2] for r in rows), desc["size"], desc["sha256"]))
+            shard_out.append(f)
+        shards = [{"prefix": p, "path": f"{SHARD_DIR}files-{p or 'all'}.json", "count": c, "size": z, "sha256": h}
+                  for p, c, _, z, h in db.execute("SELECT prefix, count, bytes, size, sha256 FROM shards ORDER BY prefix")]
+        snap = snapshot_file(shards, file_count=count, total_bytes=total_bytes, length=length,
+                             previous=self.previous, generated_at=when, base_url=s.base_url,
+                             mirror_key=self.mirror_key, valid_days=s.snapshot_valid_days)
+        new_prefixes = {sh["prefix"] for sh in shards}
+        gone_shards = [f"{SHARD_DIR}files-{p or 'all'}.json" for p in old_shards if p not in new_prefixes]
+        seal_files = [*shard_out, snap]
+        for f in seal_files:
+            entry = self.sink.put(f.path, f.data, None if not self.incremental else _published_sha(self.out, f.path))
+            if self.incremental and entry.sha256 != _published_sha(self.out, f.path):
+                self.puts.append((f.path, entry.sha256))
+        store.set_meta(tree_sha256=orjson.loads(snap.data)["tree_sha256"], shard_length=str(length),
+                       record_fp=self.fps.record, alias_fp=self.fps.alias, listing_fp=self.fps.listing,
+                       keys_fp=orjson.dumps(self.fps.keys).decode())
+        files_total = count + len(shards) + 1
+        bytes_total = total_bytes + sum(sh["size"] for sh in shards) + len(snap.data)
+        if self.incremental:
+            self.deletes.extend(gone_shards)
+            store.commit()
+            apply_delta(self.out, self.cache, self.puts, sorted(set(self.deletes) - {p for p, _ in self.puts}))
+            return WriteStats(len(self.puts), files_total - len(self.puts), bytes_total)
+        shutil.rmtree(self.stubs_root, ignore_errors=True)
+        if self.stubs_dir.is_dir():
+            os.replace(self.stubs_dir, self.stubs_root)
+        swap_in(self.target, self.out)
+        store.commit()
+        return WriteStats(self.sink.written + self.written, files_total - self.sink.written - self.written,
+                          bytes_total)
+
+
+def _published_sha(out: Path, rel: str) -> str | None:
+    try:
+        return hashlib.sha256((out / rel).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _identify_one(args: tuple[str, int]) -> Identity:
+    return identify(*args)
+
+
+def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: bool = False, full: bool = False,
+          progress: Progress | None = None) -> BuildResult:
     """Verify ``settings.content_dir`` and publish the mirror to ``settings.output_dir``.
+
+    Incremental when the store beside the output tree describes the published
+    tree, else (or with ``full``) a full build swapped in atomically.
 
     Raises :class:`BuildFailed` listing every problem if the keyring is
     unusable, or if any document fails and ``skip_invalid`` is False;
     :class:`~sitegen.errors.ConfigError` for a theme or settings problem;
     :class:`~sitegen.errors.WriteError` if the tree cannot be written. With
-    ``skip_invalid``, failed documents are left out and listed in ``skipped``.
-    Raises :class:`BuildFailed` (check ``mirror.rollback``) if a document is
-    older than the one already published, unless ``allow_rollback``.
+    ``skip_invalid``, failed documents are left out and listed in
+    ``problems``. Raises :class:`BuildFailed` (check ``mirror.rollback``) if a
+    document is older than the one already published, unless ``allow_rollback``.
     """
-    timer = _Timer()
-    theme = find_theme(settings.site_dir)
-    mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
-    pages = load_pages(settings.content_dir)
-    result = verify_content(settings, timer)
-    if result.key_problems:
-        raise BuildFailed(result.key_problems, len({p.file for p in result.key_problems}), result.files)
-    if result.problems and not skip_invalid:
-        raise BuildFailed(result.problems, len(result.failed_files), result.files)
-    if not allow_rollback:
-        rollbacks = find_rollbacks(result.entries, settings.output_dir)
-        if rollbacks:
-            raise BuildFailed(tuple(rollbacks), len({p.file for p in rollbacks}), result.files)
-    when = generated_at(settings, list(result.entries))
-    seal = partial(seal_tree, previous=read_previous(settings.output_dir), generated_at=when,
-                   base_url=settings.base_url,
-                   mirror_key=mirror_key, valid_days=settings.snapshot_valid_days)
-    with timer.stage("render+write"):
-        files = render_site(list(result.entries), result.keyring, settings, theme, when=when, pages=pages)
-        stats = publish_tree(files, settings.output_dir, seal=seal)
-    return BuildResult(verification=result, write=stats, timings=tuple(timer.timings),
-                       skipped=result.failed_files)
+    return _Build(settings, skip_invalid=skip_invalid, allow_rollback=allow_rollback, full=full,
+                  progress=progress or Progress("off")).run()

@@ -19,6 +19,7 @@ from sitegen.errors import BuildFailed, ConfigError, SitegenError, safe_text
 from sitegen.keyring import load_keyring, parse_key_document
 from sitegen.mirrorcheck import check_mirror, default_state_file
 from sitegen.model import SourceFile, TrustedKey
+from sitegen.progress import Progress
 
 __all__ = ["main"]
 
@@ -41,7 +42,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="publish documents older than the ones already published")
     b.add_argument("--mirror-key", metavar="FILE", help="secret key file that signs the mirror snapshot "
                    "(default: mirror_key in sitegen.toml)")
-    b.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    b.add_argument("-q", "--quiet", action="store_true", help="print only problems (no progress, no summary)")
+    b.add_argument("--full", action="store_true", help="ignore the build cache: verify and render everything, "
+                   "and swap the new tree in atomically")
+    b.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: every core)")
+    b.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
+                   help="progress display on stderr (default: a bar on a terminal, plain lines otherwise)")
 
     s = sub.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change and reload the browser",
                        description="Build SITE_DIR into a private temporary directory, serve it with the URL rules "
@@ -81,12 +87,14 @@ def _err(message: str) -> None:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.site_dir, output=args.output, base_url=args.base_url, title=args.title,
-                             mirror_key=args.mirror_key)
+                             mirror_key=args.mirror_key, jobs=args.jobs)
     if not settings.base_url_set and not args.quiet:
         _err(f"warning: base_url is not set; absolute URLs (sitemap, manifest) use {settings.base_url}. "
              "Set base_url in sitegen.toml or pass --base-url.")
+    progress = Progress("off" if args.quiet else args.progress)
     try:
-        result = build(settings, skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback)
+        result = build(settings, skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback,
+                       full=args.full, progress=progress)
     except BuildFailed as e:
         for problem in e.problems:
             _err(f"{problem} [{problem.check}]")
@@ -95,18 +103,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
         _err(f"error: {e.failed_files} of {e.total_files} content files {what} "
              f"({_n(len(e.problems), 'problem')}); {settings.output_dir} left unchanged")
         return 1
-    v = result.verification
-    for problem in v.problems:
+    for problem in result.problems:
         _err(f"skipped: {problem} [{problem.check}]")
     if not args.quiet:
-        records = sum(1 for r in v.reports if r.kind == "record")
-        bundles = sum(1 for r in v.reports if r.kind == "bundle")
-        failed = sum(1 for r in v.reports for c in r.checks if not c.ok) + sum(
-            1 for p in v.problems if p.check.startswith("load."))
         timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
-        print(f"sitegen build: {_n(v.files, 'document')} ({_n(records, 'record')}, {_n(bundles, 'bundle')}), "
-              f"{_n(len(v.entries), 'Pith Number')} published")
-        print(f"verified: {v.checks_passed} checks passed, {failed} failed"
+        verified = f"{_n(result.records, 'record')}, {_n(result.bundles, 'bundle')}"
+        how = (f"incremental: {_n(result.rebuilt, 'Pith Number')} rebuilt" if result.mode == "incremental"
+               else f"full build{f' ({result.reason})' if result.reason else ''}")
+        print(f"sitegen build: {_n(result.documents, 'document')} ({verified} verified), "
+              f"{_n(result.published, 'Pith Number')} published; {how}")
+        print(f"verified: {result.checks_passed} checks passed, {result.checks_failed} failed"
               + (f"; {_n(len(result.skipped), 'document')} skipped" if result.skipped else ""))
         print(f"wrote {settings.output_dir}: {result.write.written + result.write.unchanged} files "
               f"({result.write.written} written, {result.write.unchanged} unchanged), "

@@ -43,6 +43,9 @@ class Settings:
     child sitemap (the protocol's limit is 50,000); ``feed_size``: entries in
     the Atom feed; ``search``: build the static search index;
     ``search_split_above``: above this many records, one search bundle per year.
+    ``aliases``: publish the static alias pages (``arxiv/``, ``doi/``,
+    ``paper/``; 12 of a record's ~16 files — turn off for very large mirrors).
+    ``jobs``: worker processes (default: every core).
     """
 
     site_dir: Path
@@ -60,6 +63,8 @@ class Settings:
     feed_size: int = 50
     search: bool = True
     search_split_above: int = 50_000
+    aliases: bool = True
+    jobs: int | None = None
 
     @property
     def content_dir(self) -> Path:
@@ -77,7 +82,8 @@ class Settings:
 
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
-         "feed_size": int, "search": bool, "search_split_above": int}
+         "feed_size": int, "search": bool, "search_split_above": int,
+         "aliases": bool, "jobs": int}
 
 
 def _normalise_base_url(value: str, where: str) -> str:
@@ -102,7 +108,7 @@ def _source_date_epoch() -> int | None:
 
 
 def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base_url: str | None = None,
-                  title: str | None = None, mirror_key: str | None = None) -> Settings:
+                  title: str | None = None, mirror_key: str | None = None, jobs: int | None = None) -> Settings:
     """Resolve settings for ``site_dir``.
 
     Reads ``site_dir/sitegen.toml`` if present (unknown keys are errors, to catch
@@ -143,13 +149,18 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
             raise ConfigError(f"{CONFIG_FILE}: snapshot_valid_days: must be positive")
         settings = replace(settings, snapshot_valid_days=values["snapshot_valid_days"])
     for key, limit in (("page_size", 10_000), ("sitemap_max_urls", 50_000), ("feed_size", 10_000),
-                       ("search_split_above", 10_000_000)):
+                       ("search_split_above", 10_000_000), ("jobs", 1024)):
         if key in values:
             if not 1 <= values[key] <= limit:
                 raise ConfigError(f"{CONFIG_FILE}: {key}: must be between 1 and {limit}")
             settings = replace(settings, **{key: values[key]})
-    if "search" in values:
-        settings = replace(settings, search=values["search"])
+    for key in ("search", "aliases"):
+        if key in values:
+            settings = replace(settings, **{key: values[key]})
+    if jobs is not None:
+        if not 1 <= jobs <= 1024:
+            raise ConfigError(f"--jobs: must be between 1 and 1024, got {jobs}")
+        settings = replace(settings, jobs=jobs)
     if mirror_key is not None:
         settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:

@@ -14,29 +14,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
-__all__ = ["Page", "Facet", "paginate", "facets"]
+__all__ = ["Page", "Facet", "paginate", "paginate_window", "facets"]
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
-    """One page of a listing: ``number`` (1-based) of ``count``, its output
-    ``path`` (ends with ``/``) and the paths of every page of the listing."""
+    """One page of a listing: ``number`` (1-based) of ``count``; page 1 lives
+    at ``base``, page n at ``base + "page/<n>/"``."""
 
     number: int
     count: int
-    path: str
+    base: str
     items: tuple[T, ...]
-    paths: tuple[str, ...]
+
+    def path_of(self, n: int) -> str:
+        return self.base if n == 1 else f"{self.base}page/{n}/"
+
+    @property
+    def path(self) -> str:
+        return self.path_of(self.number)
 
     @property
     def previous(self) -> str | None:
-        return self.paths[self.number - 2] if self.number > 1 else None
+        return self.path_of(self.number - 1) if self.number > 1 else None
 
     @property
     def next(self) -> str | None:
-        return self.paths[self.number] if self.number < self.count else None
+        return self.path_of(self.number + 1) if self.number < self.count else None
+
+    @property
+    def window(self) -> list[tuple[int, str | None]]:
+        """The page links to show: the first, the last and two either side of
+        this one, ``(n, path)``; ``(0, None)`` marks a gap. Constant size, so a
+        listing of n pages costs O(n) to render, not O(n²)."""
+        shown = sorted({1, self.count, *range(max(1, self.number - 2), min(self.count, self.number + 2) + 1)})
+        out: list[tuple[int, str | None]] = []
+        for n in shown:
+            if out and n - out[-1][0] > 1:
+                out.append((0, None))
+            out.append((n, self.path_of(n)))
+        return out
 
 
 @dataclass(frozen=True)
@@ -50,12 +69,22 @@ class Facet:
 
 
 def paginate(items: Sequence[T], page_size: int, base: str) -> list[Page[T]]:
-    """Split ``items`` into pages of at most ``page_size``; page 1 lives at
-    ``base``, page n at ``base + "page/<n>/"``. Always at least one page."""
-    count = max(1, -(-len(items) // page_size))
-    paths = tuple(base if n == 1 else f"{base}page/{n}/" for n in range(1, count + 1))
-    return [Page(n, count, paths[n - 1], tuple(items[(n - 1) * page_size:n * page_size]), paths)
-            for n in range(1, count + 1)]
+    """Split ``items`` into pages of at most ``page_size``. Always at least one page."""
+    return list(paginate_window(items, len(items), page_size, base, 1))
+
+
+def paginate_window(items: Sequence[T], total: int, page_size: int, base: str, first: int) -> list[Page[T]]:
+    """Pages ``first``, ``first + 1``… of a listing of ``total`` items, of which
+    ``items`` are the ones on those pages (the listing is produced a window at
+    a time, never held whole)."""
+    count = max(1, -(-total // page_size))
+    out = []
+    for i, n in enumerate(range(first, count + 1)):
+        chunk = tuple(items[i * page_size:(i + 1) * page_size])
+        if not chunk and n > 1:
+            break
+        out.append(Page(n, count, base, chunk))
+    return out
 
 
 def facets(groups: dict[str, list], kind: str, root: str, *, reverse: bool = False) -> list[Facet]:

@@ -26,14 +26,14 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
-from sitegen.listings import facets, paginate
+from sitegen.listings import Facet, paginate_window
 from sitegen.pages import MarkdownPage
-from sitegen.search import search_index
-from sitegen.aliases import Alias, AliasTarget, alias_paths, group_aliases
+from sitegen.aliases import Alias, AliasTarget
 from sitegen.routes import routes_for
 from sitegen.views import RecordView, json_for_script, record_view, scholarly_article
 
-__all__ = ["Theme", "find_theme", "make_environment", "render_site", "generated_at", "static_files"]
+__all__ = ["Theme", "find_theme", "make_environment", "Renderer", "listing_paths", "site_files", "static_files",
+           "format_when"]
 
 
 @dataclass(frozen=True)
@@ -85,14 +85,19 @@ def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
     return env
 
 
-def generated_at(settings: Settings, entries: list[MirrorEntry]) -> str:
-    """The build's timestamp: ``SOURCE_DATE_EPOCH`` if set, else the newest
-    timestamp found in the verified content — never the wall clock, so two
-    builds of the same input are byte-identical."""
+def format_when(settings: Settings, newest: str | None) -> str:
+    """The build's timestamp: ``SOURCE_DATE_EPOCH`` if set, else ``newest``
+    (the latest ``updated_at``/``built_at`` of the published documents,
+    normalised to UTC) — never the wall clock, so two builds of the same
+    input are byte-identical."""
     if settings.source_date_epoch is not None:
         return datetime.fromtimestamp(settings.source_date_epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    stamps = [_utc(e.record.body["updated_at"] if e.record else e.bundle.body["built_at"]) for e in entries]
-    return max(stamps).strftime("%Y-%m-%dT%H:%M:%SZ") if stamps else "1970-01-01T00:00:00Z"
+    return newest or "1970-01-01T00:00:00Z"
+
+
+def utc_stamp(stamp: str) -> str:
+    """An ISO 8601 time with an offset, as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
+    return _utc(stamp).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _utc(stamp: str) -> datetime:
@@ -202,102 +207,92 @@ def _alias_json(alias: Alias, settings: Settings) -> bytes:
     })
 
 
-def render_site(entries: list[MirrorEntry], keyring: Keyring, settings: Settings,
-                theme: Theme, *, when: str, pages: list[MarkdownPage] = ()) -> Iterator[OutputFile]:
-    """Yield every file of the output tree (PROTOCOL.md §5), in a fixed order.
-    ``when`` is the build's timestamp (:func:`generated_at`).
+class Renderer:
+    """Renders pages and derived files for one build (one per process).
 
-    Leaf files (documents, record pages) come before the indexes that link
-    to them. Raises :class:`ConfigError` for a template error.
-    """
-    env = make_environment(theme, settings)
-    env.globals["nav_pages"] = [(md.path, md.title) for md in pages]
-    env.globals["search_enabled"] = settings.search
-    built = when if settings.source_date_epoch is not None else None
+    ``nav_pages`` are ``(path, title)`` of the Markdown pages; ``built`` is the
+    build timestamp shown on pages, or None (only with ``SOURCE_DATE_EPOCH``
+    do pages carry it, so that a page changes only when its record does).
+    Methods raise :class:`ConfigError` for a template error."""
 
-    def page(template: str, **context) -> bytes:
+    def __init__(self, theme: Theme, settings: Settings, nav_pages: tuple[tuple[str, str], ...], when: str | None):
+        self.settings = settings
+        self.env = make_environment(theme, settings)
+        self.env.globals["nav_pages"] = list(nav_pages)
+        self.built = when if settings.source_date_epoch is not None else None
+
+    def page(self, template: str, **context) -> bytes:
         try:
-            return env.get_template(template).render(built_at=built, **context).encode("utf-8")
+            return self.env.get_template(template).render(built_at=self.built, **context).encode("utf-8")
         except jinja2.TemplateError as e:
             where = f"{e.filename}:{e.lineno}" if isinstance(e, jinja2.TemplateSyntaxError) else template
             raise ConfigError(f"template {where}: {e}") from e
 
-    yield from static_files(theme)
-    views: list[RecordView] = []
-    for entry in entries:
+    def entry_files(self, entry: MirrorEntry) -> tuple[RecordView, list[OutputFile]]:
+        """The record page, the verified documents (their exact bytes) and the
+        derived API files of one Pith Number (PROTOCOL.md §5)."""
         view = record_view(entry)
-        views.append(view)
-        r = view.routes
+        r, out = view.routes, []
         if entry.record is not None:
-            yield OutputFile(r.record_json, entry.record.source.data)
+            out.append(OutputFile(r.record_json, entry.record.source.data))
         if entry.bundle is not None:
-            yield OutputFile(r.bundle_json, entry.bundle.source.data)
-            yield OutputFile(r.well_known_bundle, entry.bundle.source.data)
-            yield OutputFile(r.state_json, entry.bundle.state_json)
-            yield OutputFile(r.well_known_state, entry.bundle.state_json)
+            out.append(OutputFile(r.bundle_json, entry.bundle.source.data))
+            out.append(OutputFile(r.well_known_bundle, entry.bundle.source.data))
+            out.append(OutputFile(r.state_json, entry.bundle.state_json))
+            out.append(OutputFile(r.well_known_state, entry.bundle.state_json))
         graph, events = _derived_api(entry)
-        yield OutputFile(r.graph_json, graph)
-        yield OutputFile(r.events_json, events)
-        yield OutputFile(r.page + "index.html", page("record.html", record=view,
-                                                      jsonld=json_for_script(scholarly_article(view, settings.base_url))))
+        out.append(OutputFile(r.graph_json, graph))
+        out.append(OutputFile(r.events_json, events))
+        jsonld = json_for_script(scholarly_article(view, self.settings.base_url))
+        out.append(OutputFile(r.page + "index.html", self.page("record.html", record=view, jsonld=jsonld)))
+        return view, out
 
-    titles = {v.suffix: v.title for v in views}
-    items = [(kind, value, path, AliasTarget(v.pith_number, v.suffix, v.version, v.has_record, v.has_bundle))
-             for v in views for kind, value, path in alias_paths(v.arxiv_id, v.version, v.suffix)]
-    for alias in group_aliases(items):
-        yield OutputFile(alias.path + "pith.json", _alias_json(alias, settings))
-        yield OutputFile(alias.path + "index.html", page("alias.html", alias=alias, titles=titles))
+    def alias_files(self, alias: Alias, titles: dict[str, str]) -> list[OutputFile]:
+        """``pith.json`` and the redirect page of one alias (sitegen.aliases)."""
+        return [OutputFile(alias.path + "pith.json", _alias_json(alias, self.settings)),
+                OutputFile(alias.path + "index.html", self.page("alias.html", alias=alias, titles=titles))]
 
-    newest = sorted(views, key=lambda v: (v.submitted_at, v.suffix), reverse=True)
-    yield OutputFile("pith-signing-key.json", _current_key(keyring).source.data)
-    yield OutputFile("pith-mirrors.json", _mirror_manifest(settings, keyring, when))
-    yield OutputFile("404.html", page("404.html"))
-    yield OutputFile(".nojekyll", b"")
-    yield OutputFile("_headers", _HEADERS.encode("ascii"))
-    yield OutputFile("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode())
+    def listing_files(self, facet: str, items: list, total: int, first_page: int) -> list[OutputFile]:
+        """Pages ``first_page``… of the listing of ``facet`` (``year/<YYYY>`` or
+        ``category/<cat>``), ``items`` being the summaries on those pages, in
+        listing order; ``total`` is the listing's size (sitegen.listings)."""
+        kind, name = facet.split("/", 1)
+        root, heading = _FACET_ROOTS[kind]
+        title = f"Records from {name}" if kind == "year" else f"Records in {name} (primary or cross-listed)"
+        size = self.settings.page_size
+        out = []
+        for p in paginate_window(items, total, size, f"{root}{name}/", first_page):
+            out.append(OutputFile(p.path + "index.html", self.page(
+                "listing.html", path=p.path, heading=title, page=p, total=total,
+                parent={"path": root, "title": heading}, page_size=size)))
+        return out
 
-    sitemap: list[tuple[str, str | None]] = [(v.routes.page, v.updated_at) for v in newest]
-    listing_pages = list(_listings(newest, settings))
-    for path, template, context in listing_pages:
-        yield OutputFile(path + "index.html", page(template, path=path, **context))
-        sitemap.append((path, None))
-    for md in pages:
-        yield OutputFile(md.path + "index.html", page("page.html", path=md.path, page_title=md.title, body=md.html))
-        sitemap.append((md.path, None))
-    if settings.search:
-        index_files, bundles = search_index(newest, split_above=settings.search_split_above)
-        yield from index_files
-        yield OutputFile("search/index.html", page("search.html", bundles=bundles))
-    yield OutputFile("feed.xml", page("feed.xml", records=newest[:settings.feed_size], generated_at=when))
-    children = []
-    urls = [("", when), *sitemap]
-    for n, start in enumerate(range(0, len(urls), settings.sitemap_max_urls), 1):
-        children.append(f"sitemap-{n}.xml")
-        yield OutputFile(children[-1], page("sitemap-urls.xml", urls=urls[start:start + settings.sitemap_max_urls]))
-    yield OutputFile("sitemap.xml", page("sitemap.xml", children=children, generated_at=when))
-    counts = {"records": len(views), "bundles": sum(v.has_bundle for v in views),
-              "years": len({v.year for v in views}),
-              "categories": len({c for v in views for c in (v.primary_cat, *v.cross_cats)})}
-    yield OutputFile("index.html", page("index.html", records=newest[:settings.page_size], counts=counts,
-                                        more=len(newest) > settings.page_size))
+    def facet_index(self, kind: str, counts: list[tuple[str, int]]) -> OutputFile:
+        """``years/`` or ``categories/``: every facet with its record count."""
+        root, heading = _FACET_ROOTS[kind]
+        ordered = sorted(counts, reverse=(kind == "year"))
+        facets = [Facet(kind, name, f"{root}{name}/", n) for name, n in ordered]
+        return OutputFile(root + "index.html", self.page("facets.html", path=root, heading=heading, facets=facets))
 
 
-def _listings(newest: list[RecordView], settings: Settings):
-    """``(path, template, context)`` for the year and category facet pages and
-    every page of every listing (sitegen.listings)."""
-    by_year: dict[str, list[RecordView]] = {}
-    by_category: dict[str, list[RecordView]] = {}
-    for v in newest:
-        by_year.setdefault(v.year, []).append(v)
-        for cat in dict.fromkeys((v.primary_cat, *v.cross_cats)):
-            by_category.setdefault(cat, []).append(v)
-    for kind, root, groups, heading, reverse in (
-            ("year", "years/", by_year, "Records by year", True),
-            ("category", "categories/", by_category, "Records by arXiv category", False)):
-        yield root, "facets.html", {"heading": heading, "facets": facets(groups, kind, root, reverse=reverse)}
-        parent = {"path": root, "title": heading}
-        for name in sorted(groups):
-            title = f"Records from {name}" if kind == "year" else f"Records in {name} (primary or cross-listed)"
-            for p in paginate(groups[name], settings.page_size, f"{root}{name}/"):
-                yield p.path, "listing.html", {"heading": title, "page": p, "total": len(groups[name]),
-                                               "parent": parent, "page_size": settings.page_size}
+_FACET_ROOTS = {"year": ("years/", "Records by year"), "category": ("categories/", "Records by arXiv category")}
+
+
+def listing_paths(facet: str, total: int, page_size: int) -> list[str]:
+    """Every page path of the listing of ``facet`` with ``total`` records."""
+    kind, name = facet.split("/", 1)
+    base = f"{_FACET_ROOTS[kind][0]}{name}/"
+    count = max(1, -(-total // page_size))
+    return [base if n == 1 else f"{base}page/{n}/" for n in range(1, count + 1)]
+
+
+def site_files(settings: Settings, keyring: Keyring, renderer: Renderer, when: str) -> list[OutputFile]:
+    """The small site-wide files that depend on no record."""
+    return [
+        OutputFile("pith-signing-key.json", _current_key(keyring).source.data),
+        OutputFile("pith-mirrors.json", _mirror_manifest(settings, keyring, when)),
+        OutputFile("404.html", renderer.page("404.html")),
+        OutputFile(".nojekyll", b""),
+        OutputFile("_headers", _HEADERS.encode("ascii")),
+        OutputFile("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode()),
+    ]

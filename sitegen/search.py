@@ -5,10 +5,11 @@ metadata only: title, authors, arXiv id (with and without version), DOI,
 full and short Pith Numbers, suffix, categories, year, and the abstract
 excerpt — so the index stays small and the browser downloads only the chunks
 a query needs (REFERENCE.md, search). The stubs are written to a temporary
-directory at ``pith/<SUFFIX>/index.html`` (so result URLs are the record
-pages), Pagefind's binary indexes them in one run, and the bundle is read
-back and written by sitegen's own writer under ``pagefind/`` — atomically,
-and listed in the mirror snapshot like every other file.
+directory kept beside the output tree (``<year>/<SUFFIX>.html``, made by the
+build's workers as records are verified, so nothing is held in memory and an
+incremental build rewrites only the stubs that changed), Pagefind's binary
+indexes them, and the bundle is read back and written by sitegen's own writer
+under ``pagefind/``, listed in the mirror snapshot like every other file.
 
 Why the binary and not the Python ``PagefindIndex`` API: its response loop
 sleeps 100 ms per message, capping indexing at ~10 records/s (measured: 201 s
@@ -23,19 +24,18 @@ Identifiers are indexed both as written and with punctuation spaced out
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from typing import Iterable
 
 from markupsafe import escape
 
 from sitegen.errors import ConfigError
 from sitegen.model import OutputFile
 
-__all__ = ["search_index", "INDEX_DIR"]
+__all__ = ["stub_page", "stub_path", "index_bucket", "buckets", "INDEX_DIR"]
 
 INDEX_DIR = "pagefind/"
 _PUNCT = re.compile(r"[./:\-]")
@@ -43,30 +43,51 @@ _PUNCT = re.compile(r"[./:\-]")
 _UI_KIT = re.compile(r"\Apagefind-(?:component-ui|modular-ui|ui|highlight)\.")
 
 
-def _identifiers(view) -> list[str]:
-    ids = [view.arxiv_id, f"{view.arxiv_id}v{view.version}", view.doi, view.pith_number,
-           view.short_pith_number, view.suffix, view.suffix[:8], view.suffix[:12], view.suffix[:16]]
+def _identifiers(s) -> list[str]:
+    ids = [s.arxiv_id, f"{s.arxiv_id}v{s.version}", s.doi, s.pith_number,
+           s.short_pith_number, s.suffix, s.suffix[:8], s.suffix[:12], s.suffix[:16]]
     return ids + [_PUNCT.sub(" ", i) for i in ids]
 
 
-def _stub(view) -> str:
-    authors = ", ".join(view.authors[:6]) + (" et al." if len(view.authors) > 6 else "")
-    meta = {"title": view.title, "authors": authors, "pith": view.short_pith_number,
-            "arxiv": f"arXiv:{view.arxiv_id}", "date": view.date}
+def stub_page(s) -> str:
+    """The search stub of one record (a :class:`~sitegen.summary.Summary`)."""
+    authors = ", ".join(s.authors[:6]) + (" et al." if len(s.authors) > 6 else "")
+    meta = {"title": s.title, "authors": authors, "pith": s.short_pith_number,
+            "arxiv": f"arXiv:{s.arxiv_id}", "date": s.date}
     spans = "".join(f'<span data-pagefind-meta="{k}">{escape(v)}</span>' for k, v in meta.items())
-    body = " ".join([*view.authors, *_identifiers(view), view.primary_cat, *view.cross_cats, view.year,
-                     view.abstract_excerpt])
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(view.title)}</title></head>'
+    body = " ".join([*s.authors, *_identifiers(s), s.primary_cat, *s.cross_cats, s.year, s.abstract_excerpt])
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(s.title)}</title></head>'
             f"<body><main data-pagefind-body>{spans}<p>{escape(body)}</p></main></body></html>")
 
 
-def _bundle(views: list, tmp: Path, prefix: str) -> list[OutputFile]:
-    site, bundle = tmp / f"site-{prefix.strip('/') or 'all'}", tmp / f"bundle-{prefix.strip('/') or 'all'}"
-    site.mkdir()
-    for v in views:
-        page = site / "pith" / v.suffix / "index.html"
-        page.parent.mkdir(parents=True)
-        page.write_text(_stub(v), encoding="utf-8")
+def stub_path(stubs: Path, year: str, suffix: str) -> Path:
+    """Where the stub of ``suffix`` lives: ``<stubs>/<year>/<SUFFIX>.html``.
+    The search page maps a result URL ending in ``<SUFFIX>.html`` to the
+    record page ``pith/<SUFFIX>/``."""
+    return stubs / year / f"{suffix}.html"
+
+
+def index_bucket(stubs: Path, year: str | None, prefix: str, workdir: Path) -> list[OutputFile]:
+    """Run Pagefind over the stubs of ``year`` (None: every year) and return
+    its bundle as output files under ``pagefind/<prefix>``. ``workdir`` must be
+    on the same filesystem as ``stubs``. Raises :class:`ConfigError` if the
+    Pagefind binary fails.
+
+    Pagefind numbers pages in directory-listing order, which depends on the
+    filesystem and, on some (tmpfs), on creation order — and workers create
+    stubs in any order. So the stubs are hard-linked into a fresh directory
+    in sorted order first: the index is then the same for any number of
+    workers on a given filesystem (ext4 lists by name hash, tmpfs by creation
+    order) — though not across filesystems, which Pagefind does not offer."""
+    name = prefix.strip("/") or "all"
+    source = stubs if year is None else stubs / year
+    site = workdir / f"site-{name}"
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()) if year is None else [source]:
+        target = site / folder.name if year is None else site
+        target.mkdir(parents=True)
+        for stub in sorted(folder.iterdir()):
+            os.link(stub, target / stub.name)
+    bundle = workdir / f"bundle-{name}"
     proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle),
                            "--force-language", "en", "--silent"], capture_output=True, text=True)
     if proc.returncode != 0 or not bundle.is_dir():
@@ -76,25 +97,12 @@ def _bundle(views: list, tmp: Path, prefix: str) -> list[OutputFile]:
             for p in sorted(bundle.rglob("*")) if p.is_file() and not _UI_KIT.match(p.name)]
 
 
-def search_index(views: Iterable, *, split_above: int) -> tuple[list[OutputFile], tuple[str, ...]]:
-    """The Pagefind bundle(s) for ``views`` as output files under ``pagefind/``,
-    and the bundle directories relative to it (``("",)`` for one bundle).
-
-    Up to ``split_above`` records make one bundle. Above, each submission year
-    gets its own bundle (``pagefind/<year>/``), which the search page merges in
-    the browser (Pagefind's ``mergeIndex``): a full arXiv mirror (~2.7M
-    records, 1991–2026) then has ~100k fragment files per bundle directory
-    instead of 2.7M in one, and Pagefind indexes one year at a time.
-    Raises :class:`ConfigError` if the Pagefind binary fails.
-    """
-    views = list(views)
-    groups: dict[str, list] = {"": views}
-    if len(views) > split_above:
-        groups = {}
-        for v in views:
-            groups.setdefault(f"{v.year}/", []).append(v)
-    files: list[OutputFile] = []
-    with tempfile.TemporaryDirectory(prefix="sitegen-search-") as tmp:
-        for prefix in sorted(groups, reverse=True):
-            files.extend(_bundle(groups[prefix], Path(tmp), prefix))
-    return files, tuple(sorted(groups, reverse=True))
+def buckets(year_counts: dict[str, int], split_above: int) -> dict[str, str | None]:
+    """Search bundles: ``{"": None}`` (one bundle of every year) up to
+    ``split_above`` records; above, ``{"<year>/": year}`` — each submission
+    year its own bundle, merged in the browser (Pagefind ``mergeIndex``), so
+    a full arXiv mirror (~2.7M records, 1991–2026) has ~100k fragment files
+    per bundle directory, and an incremental build re-indexes one year."""
+    if sum(year_counts.values()) <= split_above:
+        return {"": None}
+    return {f"{y}/": y for y in sorted(year_counts, reverse=True)}

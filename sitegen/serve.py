@@ -73,8 +73,7 @@ class Server:
             return False
         with self.lock:
             self.generation += 1
-        v = result.verification
-        self.log(f"built {len(v.entries)} Pith Numbers, {result.write.written} files changed "
+        self.log(f"built {result.published} Pith Numbers ({result.mode}), {result.write.written} files changed "
                  f"(generation {self.generation})")
         return True
 

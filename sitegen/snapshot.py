@@ -22,8 +22,10 @@ of SHA-256(path), the length chosen so a shard holds about 10,000 files at most:
 * ``snapshot_sha256`` = SHA-256 of the canonical JSON of the snapshot without
   ``snapshot_sha256`` and ``signature``; ``signature`` is Ed25519 over its raw
   bytes (``signed_message: "snapshot_sha256_bytes"``), like Pith receipts.
-* ``tree_sha256`` = SHA-256 of the canonical JSON of the sorted
-  ``[path, size, sha256]`` list: the identity of the published content.
+* ``tree_sha256`` = SHA-256 of the canonical JSON of ``[[prefix, sha256], …]``
+  of the shards, sorted by prefix: the identity of the published content (each
+  shard lists its files' paths, sizes and hashes; a Merkle tree of depth two,
+  so an incremental build rehashes only the shards it touched).
 * ``version`` is 1 for a first build, stays the same when a rebuild publishes
   the same tree, and is the previous version + 1 otherwise — so two builds of
   the same input are byte-identical, and any change is a newer snapshot.
@@ -44,7 +46,8 @@ from sitegen.mirrorkey import MirrorKey, public_document
 from sitegen.model import FileEntry, OutputFile
 
 __all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "shard_of", "prefix_length", "seal_tree",
-           "snapshot_sha256", "tree_sha256", "read_previous"]
+           "snapshot_sha256", "tree_sha256", "read_previous", "path_hash", "shard_file", "snapshot_file",
+           "mirror_key_file"]
 
 SNAPSHOT_PATH = "pith-mirror-snapshot.json"
 SHARD_DIR = ".well-known/pith-mirror/"
@@ -73,8 +76,66 @@ def snapshot_sha256(snapshot: dict[str, Any]) -> str:
     return protocol.canonical_sha256({k: v for k, v in snapshot.items() if k not in ("snapshot_sha256", "signature")})
 
 
-def tree_sha256(entries: Iterable[FileEntry]) -> str:
-    return protocol.canonical_sha256([[e.path, e.size, e.sha256] for e in sorted(entries, key=lambda e: e.path)])
+def tree_sha256(shards: Iterable[dict[str, Any]]) -> str:
+    """The tree identity from the shard descriptions (``prefix``, ``sha256``)."""
+    return protocol.canonical_sha256(sorted([sh["prefix"], sh["sha256"]] for sh in shards))
+
+
+def path_hash(path: str) -> str:
+    """The first four hex digits of SHA-256(path); a shard prefix is a prefix of it."""
+    return hashlib.sha256(path.encode("utf-8")).hexdigest()[:4]
+
+
+def shard_file(prefix: str, files: Iterable[tuple[str, int, str]]) -> tuple[OutputFile, dict[str, Any]]:
+    """The shard document for ``files`` (``(path, size, sha256)`` sorted by
+    path) and its description in the snapshot."""
+    listed = [{"path": p, "size": n, "sha256": h} for p, n, h in files]
+    data = _compact({"shard": prefix, "files": listed})
+    path = f"{SHARD_DIR}files-{prefix or 'all'}.json"
+    return OutputFile(path, data), {"prefix": prefix, "path": path, "count": len(listed), "size": len(data),
+                                    "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def snapshot_file(shards: list[dict[str, Any]], *, file_count: int, total_bytes: int, length: int,
+                  previous: dict[str, Any] | None, generated_at: str, base_url: str,
+                  mirror_key: MirrorKey | None, valid_days: int | None) -> OutputFile:
+    """``pith-mirror-snapshot.json`` for a tree described by ``shards``."""
+    shards = sorted(shards, key=lambda sh: sh["prefix"])
+    tree = tree_sha256(shards)
+    version = 1
+    if previous is not None:
+        version = previous["version"] if previous.get("tree_sha256") == tree else previous["version"] + 1
+    expires = None
+    if valid_days is not None:
+        start = datetime.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        expires = (start + timedelta(days=valid_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    snapshot: dict[str, Any] = {
+        "snapshot_type": "pith_mirror_snapshot",
+        "snapshot_format": "1.0",
+        "version": version,
+        "generated_at": generated_at,
+        "expires": expires,
+        "base_url": base_url,
+        "generator": f"sitegen {__version__}",
+        "file_count": file_count,
+        "total_bytes": total_bytes,
+        "tree_sha256": tree,
+        "shard_prefix_length": length,
+        "shards": shards,
+    }
+    digest = snapshot_sha256(snapshot)
+    snapshot["snapshot_sha256"] = digest
+    if mirror_key is not None:
+        snapshot["signature"] = {"key_id": mirror_key.key_id, "algorithm": "ed25519",
+                                 "public_key_fingerprint": protocol.key_fingerprint(mirror_key.public_key),
+                                 "signature_b64": mirror_key.sign_digest(digest),
+                                 "signed_message": "snapshot_sha256_bytes"}
+    return OutputFile(SNAPSHOT_PATH, (json.dumps(snapshot, indent=2) + "\n").encode())
+
+
+def mirror_key_file(mirror_key: MirrorKey) -> OutputFile:
+    """The operator's public key document, published at ``/pith-mirror-key.json``."""
+    return OutputFile(MIRROR_KEY_PATH, (json.dumps(public_document(mirror_key), indent=2) + "\n").encode())
 
 
 def read_previous(output_dir: Path) -> dict[str, Any] | None:
@@ -93,53 +154,20 @@ def _compact(obj: Any) -> bytes:
 def seal_tree(entries: list[FileEntry], *, previous: dict[str, Any] | None, generated_at: str, base_url: str,
               mirror_key: MirrorKey | None, valid_days: int | None) -> list[OutputFile]:
     """The snapshot, its shards and (with a key) the public mirror key
-    document, for a tree whose other files are ``entries``."""
-    extra: list[OutputFile] = []
-    if mirror_key is not None:
-        data = (json.dumps(public_document(mirror_key), indent=2) + "\n").encode()
-        extra.append(OutputFile(MIRROR_KEY_PATH, data))
+    document, for a tree whose other files are ``entries`` (all in memory;
+    a build seals from its store instead, :mod:`sitegen.build`)."""
+    extra = [mirror_key_file(mirror_key)] if mirror_key is not None else []
     listed = [*entries, *(FileEntry(f.path, len(f.data), hashlib.sha256(f.data).hexdigest()) for f in extra)]
-    tree = tree_sha256(listed)
-    version = 1
-    if previous is not None:
-        version = previous["version"] if previous.get("tree_sha256") == tree else previous["version"] + 1
-
     length = prefix_length(len(listed))
     by_shard: dict[str, list[FileEntry]] = {}
     for e in listed:
         by_shard.setdefault(shard_of(e.path, length), []).append(e)
     shards, shard_files = [], []
     for prefix in sorted(by_shard):
-        files = sorted(by_shard[prefix], key=lambda e: e.path)
-        data = _compact({"shard": prefix, "files": [{"path": e.path, "size": e.size, "sha256": e.sha256} for e in files]})
-        path = f"{SHARD_DIR}files-{prefix or 'all'}.json"
-        shard_files.append(OutputFile(path, data))
-        shards.append({"prefix": prefix, "path": path, "count": len(files), "size": len(data),
-                       "sha256": hashlib.sha256(data).hexdigest()})
-
-    expires = None
-    if valid_days is not None:
-        start = datetime.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-        expires = (start + timedelta(days=valid_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    snapshot: dict[str, Any] = {
-        "snapshot_type": "pith_mirror_snapshot",
-        "snapshot_format": "1.0",
-        "version": version,
-        "generated_at": generated_at,
-        "expires": expires,
-        "base_url": base_url,
-        "generator": f"sitegen {__version__}",
-        "file_count": len(listed),
-        "total_bytes": sum(e.size for e in listed),
-        "tree_sha256": tree,
-        "shard_prefix_length": length,
-        "shards": shards,
-    }
-    digest = snapshot_sha256(snapshot)
-    snapshot["snapshot_sha256"] = digest
-    if mirror_key is not None:
-        snapshot["signature"] = {"key_id": mirror_key.key_id, "algorithm": "ed25519",
-                                 "public_key_fingerprint": protocol.key_fingerprint(mirror_key.public_key),
-                                 "signature_b64": mirror_key.sign_digest(digest),
-                                 "signed_message": "snapshot_sha256_bytes"}
-    return [*extra, *shard_files, OutputFile(SNAPSHOT_PATH, (json.dumps(snapshot, indent=2) + "\n").encode())]
+        f, desc = shard_file(prefix, ((e.path, e.size, e.sha256) for e in sorted(by_shard[prefix], key=lambda e: e.path)))
+        shard_files.append(f)
+        shards.append(desc)
+    snap = snapshot_file(shards, file_count=len(listed), total_bytes=sum(e.size for e in listed), length=length,
+                         previous=previous, generated_at=generated_at, base_url=base_url, mirror_key=mirror_key,
+                         valid_days=valid_days)
+    return [*extra, *shard_files, snap]

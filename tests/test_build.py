@@ -253,7 +253,9 @@ def test_failed_build_reports_every_bad_file_and_leaves_output_untouched(tmp_pat
     assert "content/records/broken.json: not valid JSON" in err
     assert "2 of 7 content files failed verification" in err and "left unchanged" in err
     assert snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [".out.lock"]
+    # No staging tree is left behind; the build cache beside the output is kept.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [".out.lock",
+                                                                                     ".out.sitegen-cache"]
 
 
 def test_skip_invalid_publishes_valid_documents_and_lists_skipped(tmp_path, capsys):
@@ -275,7 +277,8 @@ def test_build_summary_names_documents_and_checks(tmp_path, capsys):
     site = make_site(tmp_path, test_key=False)
     assert run(str(site), "-o", str(tmp_path / "out")) == 0
     out = capsys.readouterr().out
-    assert "sitegen build: 5 documents (4 records, 1 bundle), 5 Pith Numbers published" in out
+    assert ("sitegen build: 5 documents (4 records, 1 bundle verified), 5 Pith Numbers published; "
+            "full build (no cache yet)") in out
     assert "verified: 133 checks passed, 0 failed" in out
     assert "timings: load" in out
 

@@ -30,7 +30,9 @@
     results.forEach(function (data) {
       var li = document.createElement("li");
       var a = document.createElement("a");
-      if (typeof data.url === "string" && data.url.charAt(0) === "/") a.href = data.url;
+      // Stubs are indexed as <SUFFIX>.html; the record page is pith/<SUFFIX>/.
+      var m = typeof data.url === "string" ? /([A-Z2-7]{26})\.html$/.exec(data.url) : null;
+      if (m) a.href = (form.getAttribute("data-base") || "/") + "pith/" + m[1] + "/";
       a.textContent = data.meta.title || data.url;
       a.className = "title";
       li.appendChild(a);

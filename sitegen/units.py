@@ -1,0 +1,229 @@
+"""Worker side of the build: verify, render and write one *unit* at a time.
+
+A unit is everything published for one Pith Number — the content files that
+claim its suffix (a record, a bundle, or both), verified together so the
+cross-document rules hold (:mod:`sitegen.verify`). Units are independent:
+their output paths are disjoint (``pith/<SUFFIX>…``, ``api/…/<SUFFIX>/``,
+``.well-known/pith/<SUFFIX>/``), so workers write them in any order and the
+tree is the same whatever the number of workers. Alias pages and listing
+pages are produced the same way from *clusters* of summaries (all versions of
+one arXiv id; all suffixes sharing an 8-character prefix; a window of a
+listing).
+
+Workers return plain, small results (:class:`UnitResult`); they keep nothing
+between tasks but the renderer and the sink (:class:`Worker`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen.aliases import SHORT_LENGTHS, AliasTarget, alias_paths, group_aliases
+from sitegen.config import Settings
+from sitegen.errors import InputError, Problem
+from sitegen.load import load_one
+from sitegen.model import FileEntry, Keyring
+from sitegen.render import Renderer, Theme, utc_stamp
+from sitegen.rollback import find_rollbacks
+from sitegen.search import stub_page, stub_path
+from sitegen.summary import Summary
+from sitegen.verify import verify_documents
+from sitegen.write import PendingSink, StagingSink
+
+__all__ = ["WorkContext", "Worker", "UnitTask", "UnitResult", "DocOutcome", "ClusterTask", "ListingTask",
+           "ARXIV_KINDS", "SHORT_KINDS"]
+
+ARXIV_KINDS = ("arxiv", "arxiv_version", "doi")
+SHORT_KINDS = tuple(f"pith_short_{n}" for n in SHORT_LENGTHS)
+
+
+@dataclass(frozen=True)
+class WorkContext:
+    """Everything a worker needs, fixed for the whole build (picklable).
+    ``mode`` is ``"staging"`` (a complete new tree in ``target``) or
+    ``"pending"`` (only changed files, content-addressed, in ``target``);
+    ``stubs`` is where workers write search stubs (None: return them)."""
+
+    settings: Settings
+    keyring: Keyring
+    theme: Theme
+    nav_pages: tuple[tuple[str, str], ...]
+    when: str | None
+    mode: str
+    target: Path
+    published: Path
+    stubs: Path | None
+    allow_rollback: bool
+
+
+@dataclass(frozen=True)
+class UnitTask:
+    """One unit to build: its suffix (None: a file the scan could not
+    identify), its content files (absolute paths), the files it published last
+    time (``(path, sha256)``) and the fingerprint of its inputs."""
+
+    suffix: str | None
+    paths: tuple[str, ...]
+    old: tuple[tuple[str, str], ...]
+    inputs: str
+
+
+@dataclass(frozen=True)
+class DocOutcome:
+    rel: str
+    kind: str | None
+    passed: int
+    failed: int
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """What a unit produced. ``summary`` is None when nothing was published
+    (every document failed); ``files`` are the unit's published files."""
+
+    suffix: str | None
+    inputs: str
+    docs: tuple[DocOutcome, ...]
+    problems: tuple[Problem, ...]
+    rollbacks: tuple[Problem, ...]
+    summary: bytes | None
+    updated_at: str
+    files: tuple[FileEntry, ...]
+    written: int
+    stub: str | None
+
+
+@dataclass(frozen=True)
+class ClusterTask:
+    """Alias pages of one cluster: ``kinds`` (ARXIV_KINDS or SHORT_KINDS),
+    the summaries (JSON) of its members, the owner name recorded for its
+    files and their previous ``(path, sha256)``."""
+
+    owner: str
+    kinds: tuple[str, ...]
+    members: tuple[bytes, ...]
+    old: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ListingTask:
+    """Pages ``first``… of the listing ``facet``; ``members`` are the
+    summaries (JSON) on those pages, in listing order."""
+
+    owner: str
+    facet: str
+    total: int
+    first: int
+    members: tuple[bytes, ...]
+    old: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class PagesResult:
+    owner: str
+    files: tuple[FileEntry, ...]
+    written: int
+
+
+class Worker:
+    """The per-process state: one renderer and one sink for the build."""
+
+    def __init__(self, ctx: WorkContext) -> None:
+        self.ctx = ctx
+        self.renderer = Renderer(ctx.theme, ctx.settings, ctx.nav_pages, ctx.when)
+        sink_type = StagingSink if ctx.mode == "staging" else PendingSink
+        self.sink = sink_type(ctx.target, ctx.published)
+        self.content_dir = ctx.settings.content_dir
+        self.made_stub_dirs: set[str] = set()
+
+    def _put_all(self, files, old: dict[str, str]) -> tuple[tuple[FileEntry, ...], int]:
+        before = self.sink.written
+        entries = tuple(self.sink.put(f.path, f.data, old.get(f.path)) for f in files)
+        return entries, self.sink.written - before
+
+    def unit(self, task: UnitTask) -> UnitResult:
+        s = self.ctx.settings
+        docs, problems = [], []
+        for path in task.paths:
+            try:
+                docs.append(load_one(Path(path), s.site_dir, self.content_dir, max_bytes=s.max_document_bytes,
+                                     max_depth=s.max_json_depth))
+            except InputError as e:
+                problems.append(e.problem)
+        reports, entries, verify_problems = verify_documents(docs, self.ctx.keyring)
+        problems.extend(verify_problems)
+        outcomes = [DocOutcome(p.file, None, 0, 1) for p in problems if p.check.startswith("load.")]
+        outcomes += [DocOutcome(r.rel, r.kind, sum(c.ok for c in r.checks), sum(not c.ok for c in r.checks))
+                     for r in reports]
+        entry = entries[0] if entries else None
+        if entry is not None and entry.suffix != task.suffix:
+            # The scan grouped these files under another suffix (it cannot, for a
+            # document that verifies); refuse rather than publish outside the unit.
+            for v in (entry.record, entry.bundle):
+                if v is not None:
+                    problems.append(Problem(v.source.rel, "canonical_record", "was not identified as "
+                                            f"{entry.pith_number} when content/ was scanned", "mirror.group"))
+            entry = None
+        empty = UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), None, "", (), 0, None)
+        if entry is None:
+            return empty
+        rollbacks = () if self.ctx.allow_rollback else tuple(find_rollbacks([entry], self.ctx.published))
+        if rollbacks:
+            return UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), rollbacks,
+                              None, "", (), 0, None)
+        view, files = self.renderer.entry_files(entry)
+        entries_written, written = self._put_all(files, dict(task.old))
+        summary = Summary.of(view)
+        stub = None
+        if s.search:
+            stub = stub_page(summary)
+            if self.ctx.stubs is not None:
+                target = stub_path(self.ctx.stubs, summary.year, summary.suffix)
+                if summary.year not in self.made_stub_dirs:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self.made_stub_dirs.add(summary.year)
+                with open(target, "w", encoding="utf-8") as f:
+                    f.write(stub)
+                stub = None
+        stamp = entry.record.body["updated_at"] if entry.record else entry.bundle.body["built_at"]
+        return UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), summary.to_json(),
+                          utc_stamp(stamp), entries_written, written, stub)
+
+    def cluster(self, task: ClusterTask) -> PagesResult:
+        members = [Summary.from_json(m) for m in task.members]
+        titles = {m.suffix: m.title for m in members}
+        items = [(kind, value, path, AliasTarget(m.pith_number, m.suffix, m.version, m.has_record, m.has_bundle))
+                 for m in members for kind, value, path in alias_paths(m.arxiv_id, m.version, m.suffix)
+                 if kind in task.kinds]
+        files = [f for alias in group_aliases(items) for f in self.renderer.alias_files(alias, titles)]
+        entries, written = self._put_all(files, dict(task.old))
+        return PagesResult(task.owner, entries, written)
+
+    def listing(self, task: ListingTask) -> PagesResult:
+        members = [Summary.from_json(m) for m in task.members]
+        files = self.renderer.listing_files(task.facet, members, task.total, task.first)
+        entries, written = self._put_all(files, dict(task.old))
+        return PagesResult(task.owner, entries, written)
+
+
+_WORKER: list[Worker] = []  # this process's Worker, set once by init_process (pool initializer)
+
+
+def init_process(ctx: WorkContext) -> None:
+    """Pool initializer: build this process's :class:`Worker`."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    _WORKER[:] = [Worker(ctx)]
+
+
+def run_batch(batch: list) -> list:
+    """Pool entry point: run a batch of tasks in this process's worker."""
+    w = _WORKER[0]
+    return [w.unit(t) if isinstance(t, UnitTask) else w.cluster(t) if isinstance(t, ClusterTask)
+            else w.listing(t) for t in batch]
+
+
+def fresh(ctx: WorkContext, settings: Settings | None = None) -> Worker:
+    """A :class:`Worker` for running tasks in this process (small builds)."""
+    return Worker(ctx)

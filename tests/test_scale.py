@@ -1,0 +1,171 @@
+"""Scale smoke test (the benchmark's corpus at 2,000 documents): the worker
+pool gives the same bytes as one process, every page is present, incremental
+builds equal clean builds, and the build cache is never trusted blindly.
+Speed is measured by benchmarks/bench.py, not here."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pithfactory import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from corpus import document, generate  # noqa: E402
+from sitegen import protocol  # noqa: E402
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
+SNAPSHOT = "pith-mirror-snapshot.json"
+
+
+def build(site: Path, out: Path, *extra: str) -> str:
+    proc = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "--progress", "off",
+                           *extra], capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def differences(a: Path, b: Path) -> list[str]:
+    """Files that differ; the snapshot is compared without the build counter."""
+    ta, tb = tree(a), tree(b)
+    diff = sorted(p for p in set(ta) | set(tb) if p != SNAPSHOT and ta.get(p) != tb.get(p))
+    sa, sb = json.loads(ta[SNAPSHOT]), json.loads(tb[SNAPSHOT])
+    for key in ("version", "snapshot_sha256"):
+        sa.pop(key), sb.pop(key)
+    return diff + ([SNAPSHOT] if sa != sb else [])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    site = tmp_path_factory.mktemp("scale")
+    generate(site, records=1980, bundles=20)
+    (site / "sitegen.toml").write_text('base_url = "https://mirror.example/"\n')
+    return site
+
+
+@pytest.fixture(scope="module")
+def parallel(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("par") / "site"
+    stdout = build(corpus, out, "--jobs", "2")
+    return out, stdout
+
+
+def test_two_workers_write_the_same_bytes_as_one(corpus, parallel, tmp_path):
+    out2, stdout = parallel
+    assert "full build" in stdout and "2000 documents (1980 records, 20 bundles verified)" in stdout
+    out1 = tmp_path / "site"
+    build(corpus, out1, "--jobs", "1")
+    assert tree(out1) == tree(out2)  # snapshot included: both are version 1
+
+
+def test_every_document_has_its_pages(corpus, parallel):
+    out, _ = parallel
+    suffixes = set()
+    for path in sorted((corpus / "content").glob("*/*.json")):
+        if path.parent.name == "keys":
+            continue
+        doc = json.loads(path.read_bytes())
+        suffix = protocol.pith_suffix(protocol.canonical_sha256(doc["canonical_record"]))
+        suffixes.add(suffix)
+        assert (out / "pith" / suffix / "index.html").is_file()
+        assert (out / "api" / "pith-number" / suffix / "graph.json").is_file()
+        if path.parent.name == "records":
+            assert (out / "pith" / f"{suffix}.json").read_bytes() == path.read_bytes()
+        else:
+            assert (out / ".well-known" / "pith" / suffix / "bundle.json").read_bytes() == path.read_bytes()
+            assert (out / ".well-known" / "pith" / suffix / "state.json").is_file()
+        arxiv_id = doc["canonical_record"]["source"]["id"]
+        assert (out / "arxiv" / arxiv_id / "pith.json").is_file()
+        assert (out / "paper" / suffix[:8] / "index.html").is_file()
+    assert len(suffixes) == 2000
+    # Every record is listed exactly once across the year listings, and in the sitemaps.
+    listed = []
+    for page in (out / "years").rglob("index.html"):
+        html = page.read_text()
+        listed += [s for s in suffixes if f'href="/pith/{s}/"' in html] if page.parent != out / "years" else []
+    assert sorted(listed) == sorted(suffixes)
+    sitemaps = "".join(p.read_text() for p in out.glob("sitemap-*.xml"))
+    assert all(f"https://mirror.example/pith/{s}/" in sitemaps for s in suffixes)
+    snapshot = json.loads((out / SNAPSHOT).read_text())
+    # The snapshot lists every file but itself and its shards.
+    assert snapshot["file_count"] == sum(1 for f in out.rglob("*") if f.is_file()) - len(snapshot["shards"]) - 1
+
+
+def test_incremental_builds_equal_clean_builds(corpus, tmp_path):
+    site = tmp_path / "site-src"
+    shutil.copytree(corpus, site)
+    out, clean = tmp_path / "out", tmp_path / "clean"
+    build(site, out)
+    records = sorted((site / "content" / "records").glob("*.json"))
+    page_before = out / "index.html"
+    unrelated = next(p for p in (out / "pith").iterdir() if p.is_dir()) / "index.html"
+    inode = unrelated.stat().st_ino
+
+    records[7].write_bytes(json.dumps(document(10**7, random.Random("changed"), bundle=False)).encode())
+    stdout = build(site, out)
+    assert "incremental: 1 Pith Number rebuilt" in stdout or "incremental: 2 Pith Numbers rebuilt" in stdout
+    assert unrelated.stat().st_ino == inode  # untouched files are not rewritten
+    generate(site, records=1, start=10**7 + 1)
+    assert "incremental" in build(site, out)
+    records[11].unlink()
+    assert "incremental" in build(site, out)
+    build(site, clean, "--full")
+    assert differences(out, clean) == []
+    assert page_before.is_file()
+
+    # A template change re-renders what uses it, and only that.
+    (site / "templates").mkdir()
+    alias = (REPO / "templates" / "alias.html").read_text()
+    (site / "templates" / "alias.html").write_text(alias.replace("<h1>", '<h1 class="alias">'))
+    page = next(p for p in (out / "pith").iterdir() if p.is_dir()) / "index.html"
+    mtime = page.stat().st_mtime_ns
+    stdout = build(site, out)
+    assert "incremental: 0 Pith Numbers rebuilt" in stdout
+    assert page.stat().st_mtime_ns == mtime
+    assert all('class="alias"' in p.read_text() for p in (out / "paper").glob("*/index.html"))
+    shutil.rmtree(clean)
+    build(site, clean, "--full")
+    assert differences(out, clean) == []
+
+
+def test_a_damaged_or_foreign_cache_is_rebuilt_not_trusted(corpus, tmp_path):
+    site = tmp_path / "site-src"
+    shutil.copytree(corpus, site)
+    out = tmp_path / "out"
+    build(site, out)
+    reference = tree(out)
+    store = tmp_path / ".out.sitegen-cache" / "store.sqlite"
+    for sidecar in store.parent.glob("store.sqlite-*"):
+        sidecar.unlink()
+    data = bytearray(store.read_bytes())
+    data[100:4096] = b"\xff" * (4096 - 100)  # corrupt the header and first page
+    store.write_bytes(bytes(data))
+    stdout = build(site, out)
+    assert "full build (cache is damaged" in stdout
+    assert differences(out, tmp_path / "out") == [] and tree(out).keys() == reference.keys()
+
+    # A store whose rows were edited behind sitegen's back no longer describes the published tree.
+    db = sqlite3.connect(store)
+    db.execute("UPDATE meta SET value = 'x' WHERE key = 'tree_sha256'")
+    db.commit()
+    db.close()
+    assert "full build (cache does not describe the published tree" in build(site, out)
+
+    # A cache made for another output directory is not used for this one.
+    other = tmp_path / "other"
+    build(site, other)
+    shutil.rmtree(tmp_path / ".other.sitegen-cache")
+    shutil.copytree(tmp_path / ".out.sitegen-cache", tmp_path / ".other.sitegen-cache")
+    assert "full build (cache was made for output_dir" in build(site, other)
