@@ -349,30 +349,32 @@ class _Build:
                 "SELECT DISTINCT suffix FROM sources WHERE suffix IS NULL OR suffix NOT IN (SELECT suffix FROM units)"))
         else:
             changed = paths
-        idents = self._identify(changed)
-        rows = [(i.path, i.sig, i.sha256, i.suffix, i.key_ids) for i in idents]
-        db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)", rows)
+        for batch in _batched(self._identify(changed), 1024):  # streamed into the store, never all in memory
+            db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                           [(i.path, i.sig, i.sha256, i.suffix, i.key_ids) for i in batch])
+            if self.incremental:
+                dirty.update(i.suffix for i in batch)
         if not self.incremental:
             return total, self._all_units()
-        dirty.update(i.suffix for i in idents)
         tasks = self._some_units(dirty)
         return total, (len(tasks), iter(tasks))
 
-    def _identify(self, paths: list[str]) -> list[Identity]:
+    def _identify(self, paths: list[str]) -> Iterator[Identity]:
+        """Pass 1 over ``paths``, on every core when there are many."""
         if not paths:
-            return []
+            return
         max_bytes = self.settings.max_document_bytes
+        jobs = self.settings.jobs or os.cpu_count() or 1
         with self.progress.stage("scan", len(paths)) as bar:
-            out = []
-            if len(paths) < _INLINE_BELOW or (self.settings.jobs or os.cpu_count() or 1) <= 1:
-                out = [identify(p, max_bytes) for p in paths]
-                bar.update(len(paths))
-                return out
-            with multiprocessing.get_context("fork").Pool(self.settings.jobs or os.cpu_count()) as pool:
-                for ident in pool.imap(_identify_one, ((p, max_bytes) for p in paths), chunksize=256):
-                    out.append(ident)
+            if len(paths) < _INLINE_BELOW or jobs <= 1:
+                for p in paths:
+                    yield identify(p, max_bytes)
                     bar.update(1)
-            return out
+                return
+            with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                for ident in pool.imap(_identify_one, ((p, max_bytes) for p in paths), chunksize=256):
+                    yield ident
+                    bar.update(1)
 
     def _inputs(self, members: list[tuple]) -> str:
         """The fingerprint of a unit's inputs: the record template (with
