@@ -215,6 +215,7 @@ class _Build:
         self.dirty_years: set[str] = set()
         self.new_stubs: list[tuple[str, str, str]] = []   # (year, suffix, html)
         self.gone_stubs: list[tuple[str, str]] = []
+        self.damaged = ""
         self._old_for_unit: dict[str, list] = {}  # incremental: the files each rebuilt unit published before
 
     # -- setup ---------------------------------------------------------------------------------
@@ -230,13 +231,25 @@ class _Build:
         if key_problems:
             raise BuildFailed(tuple(key_problems), len({p.file for p in key_problems}), 0)
         self.fps = _Fingerprints.of(s, self.theme, self.nav, self.keyring)
+        theme, mirror_key, pages, nav, keyring, fps = (self.theme, self.mirror_key, self.pages, self.nav,
+                                                       self.keyring, self.fps)
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise WriteError(f"{self.cache.parent}: cannot prepare the output directory: {e.strerror}") from e
         with OutputLock(self.out, self.cache):
             try:
-                return self._locked()
+                try:
+                    return self._locked()
+                except sqlite3.DatabaseError as e:
+                    if type(e) is not sqlite3.DatabaseError or not self.incremental:
+                        raise  # OperationalError (disk full, I/O error) is not damage
+                    self.__init__(s, skip_invalid=self.skip_invalid, allow_rollback=self.allow_rollback,
+                                  full=True, progress=self.progress)
+                    self.theme, self.mirror_key, self.pages, self.nav = theme, mirror_key, pages, nav
+                    self.keyring, self.fps = keyring, fps
+                    self.damaged = f"cache is damaged ({e}); rebuilt"
+                    return self._locked()
             except sqlite3.Error as e:
                 raise WriteError(f"{self.cache / 'store.sqlite'}: the build cache failed ({e}); "
                                  "the published tree is unchanged unless this build said otherwise") from e
@@ -244,7 +257,7 @@ class _Build:
     def _locked(self) -> BuildResult:
         previous = read_previous(self.out) if self.out.is_dir() else None
         self.dirty_marker = self.cache / "stubs.dirty"
-        discard = ("--full" if self.force_full else
+        discard = (self.damaged if self.damaged else "--full" if self.force_full else
                    "an earlier build was interrupted while updating search stubs" if self.dirty_marker.exists()
                    else None)
         store = open_store(self.cache / "store.sqlite", output_dir=self.out, discard=discard,

@@ -48,8 +48,8 @@ def stat_signature(path: str) -> str:
     """``"size:mtime_ns:ctime_ns:inode"`` of the file (and of the link, for a
     symlink); ``"missing"`` if it cannot be stat'ed."""
     try:
-        st = os.stat(path)
         link = os.lstat(path)
+        st = os.stat(path) if stat.S_ISLNK(link.st_mode) else link
     except OSError:
         return "missing"
     sig = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
