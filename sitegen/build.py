@@ -39,7 +39,7 @@ from sitegen import __version__
 from sitegen.config import Settings
 from sitegen.errors import BuildFailed, ConfigError, Problem, WriteError
 from sitegen.keyring import load_keyring
-from sitegen.load import discover, display_path
+from sitegen.load import discover_paths, display_path
 from sitegen.mirrorkey import load_secret
 from sitegen.model import FileEntry, Keyring, OutputFile
 from sitegen.pages import load_pages
@@ -333,9 +333,8 @@ class _Build:
         if not s.content_dir.is_dir():
             raise BuildFailed((Problem(display_path(s.content_dir, s.site_dir), "", "content directory not found",
                                        "load.file"),), 1, 0)
-        found, discover_problems = discover(s.content_dir, s.site_dir)
+        paths, discover_problems = discover_paths(s.content_dir, s.site_dir)
         self.problems.extend(discover_problems)
-        paths = sorted(str(p) for p in found)
         total = len(paths) + len(discover_problems)
         dirty: set[str | None] = set()
         changed: list[str] = []
