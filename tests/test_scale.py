@@ -169,3 +169,55 @@ def test_a_damaged_or_foreign_cache_is_rebuilt_not_trusted(corpus, tmp_path):
     shutil.rmtree(tmp_path / ".other.sitegen-cache")
     shutil.copytree(tmp_path / ".out.sitegen-cache", tmp_path / ".other.sitegen-cache")
     assert "full build (cache was made for output_dir" in build(site, other)
+
+
+def test_a_key_change_invalidates_exactly_the_documents_that_name_it(tmp_path):
+    from pithfactory import key_document, make_record, make_site
+    site = make_site(tmp_path, test_key=False,
+                     docs={"records/extra.json": make_record(arxiv_id="2201.00001")})  # signed by the test key
+    keys = site / "content" / "keys"
+    (keys / "test.json").write_text(json.dumps(key_document()))
+    out = tmp_path / "out"
+    build(site, out)
+    assert "incremental: 0 Pith Numbers rebuilt" in build(site, out)
+    # The registry key document changes (a not_before long past): the five seed Pith Numbers it
+    # signs are verified again (4 records, 1 bundle); the test key's record is not.
+    registry = next(p for p in keys.iterdir() if p.name.startswith("pith-v1"))
+    doc = json.loads(registry.read_text())
+    registry.write_text(json.dumps({**doc, "not_before": "2000-01-01T00:00:00Z"}, indent=2))
+    stdout = build(site, out)
+    assert "(4 records, 1 bundle verified)" in stdout and "incremental: 5 Pith Numbers rebuilt" in stdout
+    # The test key is removed: its record no longer verifies — the build fails and publishes nothing.
+    (keys / "test.json").unlink()
+    proc = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
+                          capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 1 and "records/extra.json" in proc.stderr
+
+
+def test_the_benchmark_command_runs_and_checks_itself(tmp_path):
+    """benchmarks/bench.py at a tiny size: it must run and find incremental == clean."""
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench.py"), "--records", "190", "--bundles",
+                           "10", "--workdir", str(tmp_path)], capture_output=True, text=True, env=ENV)
+    assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert figures["documents"] == 200 and figures["identical_to_clean"] is True
+    assert figures["build_docs_per_s"] > 0 and figures["floor_ratio"] > 0 and figures["peak_rss_mb"] > 0
+
+
+def test_progress_plain_lines_and_bar(capsys):
+    import io
+    from sitegen.progress import Progress
+    out = io.StringIO()
+    with Progress("lines", out, interval=0).stage("verify+render", 3) as bar:
+        for _ in range(3):
+            bar.update(1)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("verify+render: 1/3 (") and lines[-1].startswith("verify+render: 3/3 (")
+    out = io.StringIO()
+    with Progress("bar", out).stage("scan", 10) as bar:
+        bar.update(10)
+    assert "scan:" in out.getvalue() and "/10 [" in out.getvalue() and "doc/s" in out.getvalue()  # tqdm drew it
+    out = io.StringIO()
+    with Progress("off", out).stage("scan", 10) as bar:
+        bar.update(10)
+    assert out.getvalue() == ""
