@@ -37,6 +37,8 @@ def safe_text(text: str, limit: int = 400) -> str:
     """Escape every control, format (bidi overrides, zero-width), separator,
     surrogate and unassigned character as ``\\uXXXX`` and truncate to
     ``limit`` characters. For untrusted text shown as-is (file names)."""
+    if text.isprintable():  # no Cc/Cf/Cs/Co/Cn/Zl/Zp (nor other separators than space): nothing to escape
+        return text if len(text) <= limit else text[: limit - 1] + "…"
     out = []
     for ch in text:
         if unicodedata.category(ch) in _UNSAFE_CATEGORIES:

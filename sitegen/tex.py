@@ -53,6 +53,7 @@ _LITERAL = re.compile(r"(?<!\\)([%&#])")
 _TEX_SYNTAX = re.compile(r"[\\$%&#^_{}~`'\"]|--")
 
 
+@lru_cache(maxsize=4096)  # a title goes through here 2–3 times per record page (text, HTML, meta)
 def _text(tex: str) -> str:
     if not tex.strip():
         return " " if tex else ""
