@@ -339,14 +339,24 @@ class _Build:
         dirty: set[str | None] = set()
         changed: list[str] = []
         if self.incremental:
-            known = {row[0]: row[1:] for row in db.execute("SELECT path, sig, suffix FROM sources")}
+            # Merge-join of the sorted listing with the stored rows (path order): O(1) memory.
+            # Were the two orders ever to disagree, a file would be seen as removed and
+            # re-added — more work, same output.
+            rows = db.execute("SELECT path, sig, suffix FROM sources ORDER BY path")
+            row, removed = next(rows, None), []
             for path in paths:
-                row = known.pop(path, None)
-                if row is None or row[0] != stat_signature(path):
+                while row is not None and row[0] < path:
+                    removed.append(row)
+                    row = next(rows, None)
+                if row is not None and row[0] == path:
+                    if row[1] != stat_signature(path):
+                        changed.append(path)
+                        dirty.add(row[2])
+                    row = next(rows, None)
+                else:
                     changed.append(path)
-                    if row is not None:
-                        dirty.add(row[1])
-            for path, (_, suffix) in known.items():  # removed files
+            removed.extend(([row] if row is not None else []) + rows.fetchall())
+            for path, _, suffix in removed:  # removed files
                 dirty.add(suffix)
                 db.execute("DELETE FROM sources WHERE path = ?", (path,))
             old_keys = orjson.loads(self.store.meta("keys_fp", "{}"))
@@ -696,7 +706,10 @@ class _Build:
             affected = None
         else:
             affected = sorted({h[:length] for h in self.changed_hashes})
-        shard_out: list[OutputFile] = []
+        def put(f: OutputFile, old_sha: str | None) -> None:
+            entry = self.sink.put(f.path, f.data, old_sha)
+            if self.incremental and entry.sha256 != old_sha:
+                self.puts.append((f.path, entry.sha256))
         if affected is None:
             db.execute("DELETE FROM shards")
             rows = db.execute("SELECT substr(shard, 1, ?), path, size, sha256 FROM outputs ORDER BY substr(shard, 1, ?), path",
@@ -718,7 +731,8 @@ class _Build:
             f, desc = shard_file(prefix, ((r[1], r[2], r[3]) for r in rows))
             db.execute("INSERT INTO shards VALUES (?, ?, ?, ?, ?)",
                        (prefix, desc["count"], sum(r[2] for r in rows), desc["size"], desc["sha256"]))
-            shard_out.append(f)
+            old = old_shards.get(prefix)
+            put(f, old[4] if old and self.incremental else None)  # written now: never all shards in memory
         shards = [{"prefix": p, "path": f"{SHARD_DIR}files-{p or 'all'}.json", "count": c, "size": z, "sha256": h}
                   for p, c, _, z, h in db.execute("SELECT prefix, count, bytes, size, sha256 FROM shards ORDER BY prefix")]
         snap = snapshot_file(shards, file_count=count, total_bytes=total_bytes, length=length,
@@ -726,11 +740,7 @@ class _Build:
                              mirror_key=self.mirror_key, valid_days=s.snapshot_valid_days)
         new_prefixes = {sh["prefix"] for sh in shards}
         gone_shards = [f"{SHARD_DIR}files-{p or 'all'}.json" for p in old_shards if p not in new_prefixes]
-        seal_files = [*shard_out, snap]
-        for f in seal_files:
-            entry = self.sink.put(f.path, f.data, None if not self.incremental else _published_sha(self.out, f.path))
-            if self.incremental and entry.sha256 != _published_sha(self.out, f.path):
-                self.puts.append((f.path, entry.sha256))
+        put(snap, _published_sha(self.out, snap.path) if self.incremental else None)
         store.set_meta(tree_sha256=orjson.loads(snap.data)["tree_sha256"], shard_length=str(length),
                        record_fp=self.fps.record, alias_fp=self.fps.alias, listing_fp=self.fps.listing,
                        keys_fp=orjson.dumps(self.fps.keys).decode())
