@@ -166,19 +166,26 @@ def main() -> None:
     files = sum(len(names) for _, _, names in os.walk(out))
 
     # Incremental: change one record (a new, validly signed document in its file), add one, remove one.
-    victim = Path(paths[len(paths) // 2])
-    rng = random.Random("bench-change")
-    victim.write_bytes(json.dumps(document(10**8, rng, bundle=False), ensure_ascii=False).encode())
-    change_s, change_mb, change_out = run_build(site, out, *jobs)
-    added = generate(site, records=1, start=10**8 + 1)
-    add_s, _, _ = run_build(site, out, *jobs)
-    removed = Path(paths[len(paths) // 3])
-    removed.unlink()
-    remove_s, _, remove_out = run_build(site, out, *jobs)
-    differ = None
-    if not args.skip_compare:
-        run_build(site, clean, "--full", *jobs)
-        differ = same_output(out, clean)
+    # The corpus is restored afterwards, so the next run starts from the same documents.
+    victim, removed = Path(paths[len(paths) // 2]), Path(paths[len(paths) // 3])
+    saved = {victim: victim.read_bytes(), removed: removed.read_bytes()}
+    added_path = content / "records" / f"{10**8 + 1:08d}.json"
+    try:
+        victim.write_bytes(json.dumps(document(10**8, random.Random("bench-change"), bundle=False),
+                                      ensure_ascii=False).encode())
+        change_s, change_mb, change_out = run_build(site, out, *jobs)
+        added = generate(site, records=1, start=10**8 + 1)
+        add_s, _, _ = run_build(site, out, *jobs)
+        removed.unlink()
+        remove_s, _, remove_out = run_build(site, out, *jobs)
+        differ = None
+        if not args.skip_compare:
+            run_build(site, clean, "--full", *jobs)
+            differ = same_output(out, clean)
+    finally:
+        for path, data in saved.items():
+            path.write_bytes(data)
+        added_path.unlink(missing_ok=True)
 
     floor_rate, build_rate = n / floor_s, n / build_s
     print(summary.strip())
