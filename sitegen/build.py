@@ -27,10 +27,10 @@ import tempfile
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import jinja2.meta
 import orjson
@@ -47,11 +47,11 @@ from sitegen.progress import Progress
 from sitegen.render import Renderer, find_theme, format_when, listing_paths, make_environment, site_files, static_files
 from sitegen.scan import Identity, identify, stat_signature
 from sitegen.search import buckets, index_bucket, stub_path
-from sitegen.snapshot import (MIRROR_KEY_PATH, SHARD_DIR, SNAPSHOT_PATH, mirror_key_file, path_hash, prefix_length,
+from sitegen.snapshot import (SHARD_DIR, mirror_key_file, path_hash, prefix_length,
                               read_previous, shard_file, snapshot_file)
-from sitegen.store import Store, cache_dir_for, open_store
+from sitegen.store import cache_dir_for, open_store
 from sitegen.summary import Summary
-from sitegen.units import (ARXIV_KINDS, SHORT_KINDS, ClusterTask, ListingTask, PagesResult, UnitResult, UnitTask,
+from sitegen.units import (ARXIV_KINDS, SHORT_KINDS, ClusterTask, ListingTask, UnitResult, UnitTask,
                            WorkContext, Worker, init_process, run_batch)
 from sitegen.write import OutputLock, PendingSink, StagingSink, WriteStats, apply_delta, staging_dir, swap_in
 
@@ -659,7 +659,6 @@ class _Build:
     def _search(self) -> None:
         if not self.settings.search:
             return
-        s = self.settings
         if self.incremental:
             self.dirty_marker.touch()  # stubs now run ahead of the store until it commits
             for year, suffix in self.gone_stubs:

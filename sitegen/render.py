@@ -27,7 +27,6 @@ from sitegen.errors import ConfigError
 from sitegen.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
 from sitegen.listings import Facet, paginate_window
-from sitegen.pages import MarkdownPage
 from sitegen.aliases import Alias, AliasTarget
 from sitegen.routes import routes_for
 from sitegen.views import RecordView, json_for_script, record_view, scholarly_article

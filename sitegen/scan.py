@@ -21,7 +21,6 @@ import hashlib
 import os
 import stat
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import orjson

@@ -16,7 +16,6 @@ between tasks but the renderer and the sink (:class:`Worker`).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,7 +212,6 @@ _WORKER: list[Worker] = []  # this process's Worker, set once by init_process (p
 
 def init_process(ctx: WorkContext) -> None:
     """Pool initializer: build this process's :class:`Worker`."""
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     _WORKER[:] = [Worker(ctx)]
 
 
@@ -222,8 +220,3 @@ def run_batch(batch: list) -> list:
     w = _WORKER[0]
     return [w.unit(t) if isinstance(t, UnitTask) else w.cluster(t) if isinstance(t, ClusterTask)
             else w.listing(t) for t in batch]
-
-
-def fresh(ctx: WorkContext, settings: Settings | None = None) -> Worker:
-    """A :class:`Worker` for running tasks in this process (small builds)."""
-    return Worker(ctx)

@@ -162,7 +162,7 @@ def publish_tree(files: Iterable[OutputFile], output_dir: Path, *,
     (disk full, permissions); in both cases ``output_dir`` is untouched.
     """
     output_dir = output_dir.absolute()
-    with OutputLock(output_dir, output_dir.parent / f".{output_dir.name}.sitegen-cache") as lock:
+    with OutputLock(output_dir, output_dir.parent / f".{output_dir.name}.sitegen-cache"):
         staging = staging_dir(output_dir)
         try:
             sink = StagingSink(staging, output_dir)
