@@ -26,7 +26,7 @@ import sqlite3
 import tempfile
 import time
 from collections import deque
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from itertools import groupby
 from pathlib import Path
@@ -146,6 +146,11 @@ class _Fingerprints:
         return cls(*fps, keys)
 
 
+class _CacheDamaged(Exception):
+    """The store turned out damaged during an incremental build; :func:`build`
+    starts over with a full build."""
+
+
 class _Pool:
     """Runs task batches in worker processes (or in this process when small),
     at most ``window`` batches in flight, results as they finish."""
@@ -160,8 +165,7 @@ class _Pool:
             if self.local is None:
                 self.local = Worker(self.ctx)
             for batch in batches:
-                yield from (self.local.unit(t) if isinstance(t, UnitTask) else self.local.cluster(t)
-                            if isinstance(t, ClusterTask) else self.local.listing(t) for t in batch)
+                yield from map(self.local.run, batch)
             return
         if self.pool is None:
             self.pool = multiprocessing.get_context("fork").Pool(self.jobs, init_process, (self.ctx,))
@@ -194,10 +198,10 @@ class _Build:
     """One run of :func:`build` (kept in one object so the stages share the
     store, the pool and the sink without module state)."""
 
-    def __init__(self, settings: Settings, *, skip_invalid: bool, allow_rollback: bool, full: bool,
+    def __init__(self, settings: Settings, *, skip_invalid: bool, allow_rollback: bool, discard: str | None,
                  progress: Progress) -> None:
         self.settings, self.skip_invalid, self.allow_rollback = settings, skip_invalid, allow_rollback
-        self.force_full, self.progress = full, progress
+        self.discard, self.progress = discard, progress  # discard: build in full, for this reason
         self.timer = _Timer()
         self.out = settings.output_dir.absolute()
         self.cache = cache_dir_for(self.out)
@@ -215,7 +219,6 @@ class _Build:
         self.dirty_years: set[str] = set()
         self.new_stubs: list[tuple[str, str, str]] = []   # (year, suffix, html)
         self.gone_stubs: list[tuple[str, str]] = []
-        self.damaged = ""
         self._old_for_unit: dict[str, list] = {}  # incremental: the files each rebuilt unit published before
 
     # -- setup ---------------------------------------------------------------------------------
@@ -231,25 +234,18 @@ class _Build:
         if key_problems:
             raise BuildFailed(tuple(key_problems), len({p.file for p in key_problems}), 0)
         self.fps = _Fingerprints.of(s, self.theme, self.nav, self.keyring)
-        theme, mirror_key, pages, nav, keyring, fps = (self.theme, self.mirror_key, self.pages, self.nav,
-                                                       self.keyring, self.fps)
         try:
             self.cache.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise WriteError(f"{self.cache.parent}: cannot prepare the output directory: {e.strerror}") from e
         with OutputLock(self.out, self.cache):
             try:
-                try:
-                    return self._locked()
-                except sqlite3.DatabaseError as e:
-                    if type(e) is not sqlite3.DatabaseError or not self.incremental:
-                        raise  # OperationalError (disk full, I/O error) is not damage
-                    self.__init__(s, skip_invalid=self.skip_invalid, allow_rollback=self.allow_rollback,
-                                  full=True, progress=self.progress)
-                    self.theme, self.mirror_key, self.pages, self.nav = theme, mirror_key, pages, nav
-                    self.keyring, self.fps = keyring, fps
-                    self.damaged = f"cache is damaged ({e}); rebuilt"
-                    return self._locked()
+                return self._locked()
+            except sqlite3.DatabaseError as e:
+                if type(e) is sqlite3.DatabaseError and self.incremental:  # damage, not disk full or I/O
+                    raise _CacheDamaged(f"cache is damaged ({e}); rebuilt") from e
+                raise WriteError(f"{self.cache / 'store.sqlite'}: the build cache failed ({e}); "
+                                 "the published tree is unchanged unless this build said otherwise") from e
             except sqlite3.Error as e:
                 raise WriteError(f"{self.cache / 'store.sqlite'}: the build cache failed ({e}); "
                                  "the published tree is unchanged unless this build said otherwise") from e
@@ -257,9 +253,8 @@ class _Build:
     def _locked(self) -> BuildResult:
         previous = read_previous(self.out) if self.out.is_dir() else None
         self.dirty_marker = self.cache / "stubs.dirty"
-        discard = (self.damaged if self.damaged else "--full" if self.force_full else
-                   "an earlier build was interrupted while updating search stubs" if self.dirty_marker.exists()
-                   else None)
+        discard = self.discard or ("an earlier build was interrupted while updating search stubs"
+                                   if self.dirty_marker.exists() else None)
         store = open_store(self.cache / "store.sqlite", output_dir=self.out, discard=discard,
                            published_tree=previous.get("tree_sha256") if previous else None)
         self.store, self.previous = store, previous
@@ -286,8 +281,9 @@ class _Build:
         try:
             result = self._stages()
         except BaseException:
-            store.db.rollback()
-            store.close()
+            with suppress(sqlite3.Error):  # a damaged store may fail to roll back too
+                store.db.rollback()
+                store.close()
             self.pool.close()
             if not self.incremental:
                 shutil.rmtree(self.target, ignore_errors=True)
@@ -314,9 +310,10 @@ class _Build:
         with self.timer.stage("indexes"):
             if self.settings.aliases:
                 self._aliases()
-            self._listings()
+            counts = dict(db.execute("SELECT facet, count(*) FROM facets GROUP BY facet").fetchall())
+            self._listings(counts)
             when = format_when(self.settings, db.execute("SELECT max(updated_at) FROM units").fetchone()[0])
-            self._site_pages(when)
+            self._site_pages(when, counts)
             self._search()
         with self.timer.stage("write"):
             stats = self._seal_and_publish(when)
@@ -572,10 +569,9 @@ class _Build:
         else:
             self._pages((), olds)
 
-    def _listings(self) -> None:
+    def _listings(self, counts: dict[str, int]) -> None:
         """Year and category listings, a window of pages per task."""
         db = self.store.db
-        counts = dict(db.execute("SELECT facet, count(*) FROM facets GROUP BY facet").fetchall())
         every = not self.incremental or self.store.meta("listing_fp") != self.fps.listing
         if every and self.incremental:
             self.dirty_facets.update(r[0][len("facet:"):] for r in db.execute(
@@ -594,7 +590,7 @@ class _Build:
                                       tuple(olds.get(owner, ())))
         self._pages(tasks(), olds)
 
-    def _site_pages(self, when: str) -> None:
+    def _site_pages(self, when: str, counts: dict[str, int]) -> None:
         """Everything written by this process: static files, the home page,
         facet indexes, Markdown pages, the feed and the sitemaps."""
         s, db, r = self.settings, self.store.db, self.renderer
@@ -611,7 +607,6 @@ class _Build:
             put(f)
         if self.mirror_key is not None:
             put(mirror_key_file(self.mirror_key))
-        counts = dict(db.execute("SELECT facet, count(*) FROM facets GROUP BY facet").fetchall())
         by_kind: dict[str, list[tuple[str, int]]] = {"year": [], "category": []}
         for facet, n in counts.items():
             kind, name = facet.split("/", 1)
@@ -785,5 +780,10 @@ def build(settings: Settings, *, skip_invalid: bool = False, allow_rollback: boo
     ``problems``. Raises :class:`BuildFailed` (check ``mirror.rollback``) if a
     document is older than the one already published, unless ``allow_rollback``.
     """
-    return _Build(settings, skip_invalid=skip_invalid, allow_rollback=allow_rollback, full=full,
-                  progress=progress or Progress("off")).run()
+    def attempt(discard: str | None) -> BuildResult:
+        return _Build(settings, skip_invalid=skip_invalid, allow_rollback=allow_rollback, discard=discard,
+                      progress=progress or Progress("off")).run()
+    try:
+        return attempt("--full" if full else None)
+    except _CacheDamaged as e:  # found mid-way through an incremental build: nothing was published
+        return attempt(str(e))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Generic, Sequence, TypeVar
 
-__all__ = ["Page", "Facet", "paginate", "paginate_window", "facets"]
+__all__ = ["Page", "Facet", "page_count", "paginate_window"]
 
 T = TypeVar("T")
 
@@ -68,16 +68,16 @@ class Facet:
     count: int
 
 
-def paginate(items: Sequence[T], page_size: int, base: str) -> list[Page[T]]:
-    """Split ``items`` into pages of at most ``page_size``. Always at least one page."""
-    return list(paginate_window(items, len(items), page_size, base, 1))
+def page_count(total: int, page_size: int) -> int:
+    """Pages of a listing of ``total`` items: always at least one."""
+    return max(1, -(-total // page_size))
 
 
 def paginate_window(items: Sequence[T], total: int, page_size: int, base: str, first: int) -> list[Page[T]]:
     """Pages ``first``, ``first + 1``… of a listing of ``total`` items, of which
     ``items`` are the ones on those pages (the listing is produced a window at
     a time, never held whole)."""
-    count = max(1, -(-total // page_size))
+    count = page_count(total, page_size)
     out = []
     for i, n in enumerate(range(first, count + 1)):
         chunk = tuple(items[i * page_size:(i + 1) * page_size])
@@ -85,8 +85,3 @@ def paginate_window(items: Sequence[T], total: int, page_size: int, base: str, f
             break
         out.append(Page(n, count, base, chunk))
     return out
-
-
-def facets(groups: dict[str, list], kind: str, root: str, *, reverse: bool = False) -> list[Facet]:
-    """Facets for ``{name: records}``, sorted by name."""
-    return [Facet(kind, name, f"{root}{name}/", len(groups[name])) for name in sorted(groups, reverse=reverse)]

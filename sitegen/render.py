@@ -26,7 +26,7 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
-from sitegen.listings import Facet, paginate_window
+from sitegen.listings import Facet, Page, page_count, paginate_window
 from sitegen.aliases import Alias, AliasTarget
 from sitegen.routes import routes_for
 from sitegen.views import RecordView, json_for_script, record_view, scholarly_article
@@ -280,9 +280,8 @@ _FACET_ROOTS = {"year": ("years/", "Records by year"), "category": ("categories/
 def listing_paths(facet: str, total: int, page_size: int) -> list[str]:
     """Every page path of the listing of ``facet`` with ``total`` records."""
     kind, name = facet.split("/", 1)
-    base = f"{_FACET_ROOTS[kind][0]}{name}/"
-    count = max(1, -(-total // page_size))
-    return [base if n == 1 else f"{base}page/{n}/" for n in range(1, count + 1)]
+    first = Page(1, page_count(total, page_size), f"{_FACET_ROOTS[kind][0]}{name}/", ())
+    return [first.path_of(n) for n in range(1, first.count + 1)]
 
 
 def site_files(settings: Settings, keyring: Keyring, renderer: Renderer, when: str) -> list[OutputFile]:

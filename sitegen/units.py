@@ -190,6 +190,12 @@ class Worker:
         return UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), summary.to_json(),
                           utc_stamp(stamp), entries_written, written, stub)
 
+    def run(self, task: UnitTask | ClusterTask | ListingTask) -> UnitResult | PagesResult:
+        """Run any task."""
+        if isinstance(task, UnitTask):
+            return self.unit(task)
+        return self.cluster(task) if isinstance(task, ClusterTask) else self.listing(task)
+
     def cluster(self, task: ClusterTask) -> PagesResult:
         members = [Summary.from_json(m) for m in task.members]
         titles = {m.suffix: m.title for m in members}
@@ -217,6 +223,4 @@ def init_process(ctx: WorkContext) -> None:
 
 def run_batch(batch: list) -> list:
     """Pool entry point: run a batch of tasks in this process's worker."""
-    w = _WORKER[0]
-    return [w.unit(t) if isinstance(t, UnitTask) else w.cluster(t) if isinstance(t, ClusterTask)
-            else w.listing(t) for t in batch]
+    return [_WORKER[0].run(t) for t in batch]

@@ -1,9 +1,12 @@
-"""Write stage: build the new output tree beside the old one, then swap it in.
+"""Write stage: the sinks workers write through, and the two ways a build
+is published.
 
-Contract: :func:`publish_tree` consumes :class:`~sitegen.model.OutputFile`
-values and either replaces ``output_dir`` with a complete new tree or raises
-:class:`~sitegen.errors.WriteError` / :class:`~sitegen.errors.ConfigError`
-and leaves ``output_dir`` exactly as it was.
+Contract: a full build writes a complete tree through :class:`StagingSink`
+and :func:`swap_in` replaces ``output_dir`` with it; an incremental build
+stages changed files through :class:`PendingSink` and :func:`apply_delta`
+moves them in. On :class:`~sitegen.errors.WriteError` or
+:class:`~sitegen.errors.ConfigError` before that point, ``output_dir`` is
+exactly as it was.
 
 * Paths are checked lexically before any write: relative, no ``..``, no
   backslash, NUL or control characters (threat: writing outside the tree).
@@ -28,14 +31,13 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import orjson
 
 from sitegen.errors import ConfigError, WriteError, quote
-from sitegen.model import FileEntry, OutputFile
+from sitegen.model import FileEntry
 
-__all__ = ["publish_tree", "WriteStats", "check_output_path", "OutputLock", "StagingSink", "PendingSink",
+__all__ = ["WriteStats", "check_output_path", "OutputLock", "StagingSink", "PendingSink",
            "apply_delta", "redo_journal", "swap_in", "staging_dir"]
 
 _BAD_SEGMENT = re.compile(r'[\x00-\x1f\x7f\\:*?"<>|]')
@@ -147,34 +149,6 @@ def staging_dir(output_dir: Path) -> Path:
     except OSError as e:
         raise WriteError(f"{staging.parent}: cannot create a staging directory: {e.strerror}") from e
     return staging
-
-
-def publish_tree(files: Iterable[OutputFile], output_dir: Path, *,
-                 seal: Callable[[list[FileEntry]], Iterable[OutputFile]] | None = None) -> WriteStats:
-    """Write ``files`` into a fresh tree and atomically replace ``output_dir``.
-
-    ``seal``, if given, receives a :class:`FileEntry` (path, size, SHA-256) for
-    every file written and returns more files (the mirror snapshot) written
-    into the same tree before the swap.
-
-    Raises :class:`ConfigError` if two files share a path (e.g. a static file
-    colliding with a generated page) and :class:`WriteError` for any OS error
-    (disk full, permissions); in both cases ``output_dir`` is untouched.
-    """
-    output_dir = output_dir.absolute()
-    with OutputLock(output_dir, output_dir.parent / f".{output_dir.name}.sitegen-cache"):
-        staging = staging_dir(output_dir)
-        try:
-            sink = StagingSink(staging, output_dir)
-            entries = [sink.put(f.path, f.data) for f in files]
-            if seal is not None:
-                for f in seal(entries):
-                    sink.put(f.path, f.data)
-            swap_in(staging, output_dir)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return WriteStats(sink.written, sink.unchanged, sink.total)
 
 
 def _checked(rel: str) -> str:
@@ -333,11 +307,7 @@ def redo_journal(output_dir: Path, journal_dir: Path) -> bool:
 
 def swap_in(staging: Path, output_dir: Path) -> None:
     """Atomically make the complete tree ``staging`` the published
-    ``output_dir`` (:func:`_swap`); the old tree is removed."""
-    _swap(staging, output_dir)
-
-
-def _swap(staging: Path, output_dir: Path) -> None:
+    ``output_dir``; the old tree is removed. Raises :class:`WriteError`."""
     try:
         if not output_dir.exists():
             os.rename(staging, output_dir)
