@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from corpus import KEY, document, generate  # noqa: E402
-from sitegen import protocol  # noqa: E402
+from sitegen.pith import canonical, keys  # noqa: E402
 
 PUBLIC = bytes(KEY.verify_key)
 SNAPSHOT = "pith-mirror-snapshot.json"
@@ -49,15 +49,15 @@ SNAPSHOT = "pith-mirror-snapshot.json"
 def _floor_one(path: str) -> int:
     """Parse + canonical hash + one Ed25519 verify per signature; returns signatures checked."""
     doc = orjson.loads(Path(path).read_bytes())
-    digest = protocol.canonical_sha256(doc["canonical_record"])
+    digest = canonical.canonical_sha256(doc["canonical_record"])
     if "receipt" in doc:
         sigs = [(digest, doc["receipt"]["signature_b64"])]
     else:
-        sigs = [(protocol.event_content_sha256(e), e["signature"]["signature_b64"]) for e in doc["events"]]
+        sigs = [(canonical.event_content_sha256(e), e["signature"]["signature_b64"]) for e in doc["events"]]
         sigs.append((digest, doc["events"][0]["payload"]["receipt"]["signature_b64"]))
-        sigs.append((protocol.bundle_sha256(doc), doc["bundle_signature"]["signature_b64"]))
+        sigs.append((canonical.bundle_sha256(doc), doc["bundle_signature"]["signature_b64"]))
     for d, s in sigs:
-        assert protocol.verify_digest_signature(d, s, PUBLIC)
+        assert keys.verify_digest_signature(d, s, PUBLIC)
     return len(sigs)
 
 

@@ -1,7 +1,7 @@
 """sitegen — the static site generator for verified Pith mirrors.
 
 A build reads Pith documents from ``content/``, verifies every record and
-bundle against the operator's keyring (PROTOCOL.md §1–4), and writes a static
+bundle against the operator's keyring (docs/protocol.md §1–4), and writes a static
 output tree that any static host can serve as a Pith mirror.
 """
 

@@ -12,14 +12,16 @@ import json
 import sys
 from pathlib import Path
 
-from sitegen import __version__, mirrorkey
+from sitegen import __version__
+from sitegen.mirror import key as mirrorkey
 from sitegen.build import build
 from sitegen.config import load_settings
 from sitegen.errors import BuildFailed, ConfigError, SitegenError, safe_text
-from sitegen.keyring import load_keyring, parse_key_document
-from sitegen.mirrorcheck import check_mirror, default_state_file
+from sitegen.pith.keys import parse_key_document
+from sitegen.verify.keyring import load_keyring
+from sitegen.mirror.audit import check_mirror, default_state_file
 from sitegen.model import SourceFile, TrustedKey
-from sitegen.progress import Progress
+from sitegen.build.progress import Progress
 
 __all__ = ["main"]
 

@@ -49,7 +49,7 @@ class ParsedDocument:
 @dataclass(frozen=True)
 class TrustedKey:
     """An Ed25519 key the operator trusts, from a key document in ``content/keys/``
-    (PROTOCOL.md §3). ``document`` is the parsed key document, ``source`` its file."""
+    (docs/protocol.md §3). ``document`` is the parsed key document, ``source`` its file."""
 
     key_id: str
     public_key: bytes
@@ -130,7 +130,7 @@ class DocumentReport:
 
 @dataclass(frozen=True)
 class VerifiedRecord:
-    """A ``pith_number_record`` that passed every check (PROTOCOL.md §4.1)."""
+    """A ``pith_number_record`` that passed every check (docs/protocol.md §4.1)."""
 
     source: SourceFile
     body: Mapping[str, Any]
@@ -141,7 +141,7 @@ class VerifiedRecord:
 
 @dataclass(frozen=True)
 class VerifiedBundle:
-    """A ``pith_open_graph_bundle`` that passed every check (PROTOCOL.md §4.2),
+    """A ``pith_open_graph_bundle`` that passed every check (docs/protocol.md §4.2),
     with its recomputed ``state`` serialised as canonical JSON in ``state_json``."""
 
     source: SourceFile

@@ -18,9 +18,9 @@ from typing import Any
 
 import nacl.signing
 
-from sitegen import protocol
-from sitegen.keyring import parse_key_document
-from sitegen.merge import merge
+from sitegen.pith import canonical, keys, numbers
+from sitegen.pith.keys import parse_key_document
+from sitegen.verify.event import merge_events as merge
 from sitegen.model import Keyring, SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
@@ -54,8 +54,8 @@ def key_document(sk: nacl.signing.SigningKey = TEST_KEY, key_id: str = TEST_KEY_
         "format": "raw",
         "public_key_b64": base64.b64encode(raw).decode(),
         "public_key_hex": raw.hex(),
-        "fingerprint_sha256_b32_first128bits": protocol.key_fingerprint_b32(raw),
-        "fingerprint_sha256_hex": protocol.key_fingerprint(raw),
+        "fingerprint_sha256_b32_first128bits": keys.key_fingerprint_b32(raw),
+        "fingerprint_sha256_hex": keys.key_fingerprint(raw),
         "rotates_at": None,
         "url": "https://mirror.test/pith-signing-key.json",
         "notes": "sitegen test key",
@@ -95,7 +95,7 @@ def canonical_record(*, arxiv_id: str = "2101.00001", version: int = 1, title: s
             "primary_cat": primary_cat,
             "submitted_at": submitted_at,
             "cross_cats_sorted": sorted(cross_cats),
-            "title_canon_sha256": protocol.title_canon_sha256(title),
+            "title_canon_sha256": canonical.title_canon_sha256(title),
             "abstract_canon_sha256": hashlib.sha256(b"abstract of " + title.encode()).hexdigest(),
         },
         "schema_version": "1.0",
@@ -110,7 +110,7 @@ def _receipt(sk, key_id: str, digest: str) -> dict:
         "receipt_version": "0.3", "canonical_sha256": digest,
         "last_reissued_at": "2026-05-18T00:00:00.000000Z", "signature_status": "signed_v1",
         "first_computed_at": "2026-05-18T00:00:00.000000Z",
-        "public_key_fingerprint": protocol.key_fingerprint(bytes(sk.verify_key)),
+        "public_key_fingerprint": keys.key_fingerprint(bytes(sk.verify_key)),
     }
 
 
@@ -138,8 +138,8 @@ def make_record(*, sk=TEST_KEY, key_id: str = TEST_KEY_ID, title: str = "A Test 
                 **cr_kw) -> dict:
     """A complete ``pith_number_record`` that verifies with ``sk``."""
     cr = canonical_record(title=title, **cr_kw)
-    digest = protocol.canonical_sha256(cr)
-    suffix = protocol.pith_suffix(digest)
+    digest = canonical.canonical_sha256(cr)
+    suffix = numbers.pith_suffix(digest)
     pn = f"pith:{cr['metadata']['submitted_at'][:4]}:{suffix}"
     base = "https://pith.science"
     return {
@@ -168,11 +168,11 @@ def make_record(*, sk=TEST_KEY, key_id: str = TEST_KEY_ID, title: str = "A Test 
 
 def sign_event(event: dict, sk=TEST_KEY, key_id: str = TEST_KEY_ID) -> dict:
     """Fill in ``content_sha256``, ``event_id`` and ``signature`` of ``event``."""
-    event = {k: v for k, v in event.items() if k not in protocol.EVENT_UNSIGNED_FIELDS}
+    event = {k: v for k, v in event.items() if k not in canonical.EVENT_UNSIGNED_FIELDS}
     event.setdefault("schema_version", "1.0")
-    digest = protocol.event_content_sha256(event)
+    digest = canonical.event_content_sha256(event)
     event["signature"] = {"signature_status": "signed_v1", "algorithm": "ed25519", "key_id": key_id,
-                          "public_key_fingerprint": protocol.key_fingerprint(bytes(sk.verify_key)),
+                          "public_key_fingerprint": keys.key_fingerprint(bytes(sk.verify_key)),
                           "signature_b64": sign_hex(sk, digest),
                           "signed_message": "open_graph_event_sha256_bytes",
                           "signed_at": "2026-05-26T00:00:00.000000Z"}
@@ -183,7 +183,7 @@ def sign_event(event: dict, sk=TEST_KEY, key_id: str = TEST_KEY_ID) -> dict:
 
 def _signer(sk, key_id: str) -> dict:
     return {"signer_id": "pith.science", "signer_type": "pith_registry", "key_id": key_id,
-            "public_key_fingerprint": protocol.key_fingerprint(bytes(sk.verify_key))}
+            "public_key_fingerprint": keys.key_fingerprint(bytes(sk.verify_key))}
 
 
 def make_bundle(*, sk=TEST_KEY, key_id: str = TEST_KEY_ID, title: str = "A Bundled Paper",
@@ -234,12 +234,12 @@ def resign_bundle(bundle: dict, *, sk=TEST_KEY, key_id: str = TEST_KEY_ID, repla
         kr = keyring_of(key_document(sk, key_id))
         bundle["state"] = merge(bundle["events"], bundle["source_aliases"], kr, pith_number=bundle["pith_number"])
     else:
-        bundle["state"]["state_sha256"] = protocol.state_sha256(bundle["state"])
+        bundle["state"]["state_sha256"] = canonical.state_sha256(bundle["state"])
     bundle.pop("bundle_signature", None)
-    digest = protocol.bundle_sha256(bundle)
+    digest = canonical.bundle_sha256(bundle)
     bundle["bundle_signature"] = {
         "signature_status": "signed_v1", "algorithm": "ed25519", "key_id": key_id,
-        "public_key_fingerprint": protocol.key_fingerprint(bytes(sk.verify_key)),
+        "public_key_fingerprint": keys.key_fingerprint(bytes(sk.verify_key)),
         "signature_b64": sign_hex(sk, digest), "signed_message": "bundle_sha256_bytes",
         "signed_at": "2026-05-26T05:38:29.622833Z", "bundle_sha256": digest,
     }

@@ -6,7 +6,8 @@ import json
 
 from bs4 import BeautifulSoup
 
-from sitegen.aliases import AliasTarget, alias_paths, group_aliases
+from sitegen.pith.routes import alias_paths
+from sitegen.site.aliases import AliasTarget, group_aliases
 from sitegen.cli import main
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_record, make_site
 

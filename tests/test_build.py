@@ -13,11 +13,11 @@ import html5lib
 import pytest
 from bs4 import BeautifulSoup
 
-from sitegen import protocol
+from sitegen.pith import canonical
 from sitegen.cli import main
 from pithfactory import (REGISTRY_KEY, REPO, SEED_BUNDLES, SEED_RECORDS, load_json, make_bundle,
                          make_record, make_site)
-from sitegen.authors import parse_authors
+from sitegen.site.authors import parse_authors
 
 BASE = "https://mirror.test/"
 RECORDS = {load_json(p)["pith_number"].split(":")[2]: (p, load_json(p)) for p in SEED_RECORDS}
@@ -71,9 +71,9 @@ def test_documents_are_published_byte_identical(built):
         assert (built / f"pith/{s}/bundle.json").read_bytes() == path.read_bytes()
         assert (built / f".well-known/pith/{s}/bundle.json").read_bytes() == path.read_bytes()
         state = (built / f"pith/{s}/state.json").read_bytes()
-        assert state == protocol.canonical_json(doc["state"])
+        assert state == canonical.canonical_json(doc["state"])
         assert (built / f".well-known/pith/{s}/state.json").read_bytes() == state
-        assert protocol.state_sha256(json.loads(state)) == doc["state"]["state_sha256"]
+        assert canonical.state_sha256(json.loads(state)) == doc["state"]["state_sha256"]
     assert (built / "pith-signing-key.json").read_bytes() == REGISTRY_KEY.read_bytes()
 
 

@@ -7,8 +7,15 @@ import os
 
 import pytest
 
-from sitegen.keyring import load_keyring
-from sitegen.load import load_content, parse_strict_json
+from dataclasses import replace
+from pathlib import Path
+
+from sitegen.build.scan import discover_paths
+from sitegen.build.workers import load_document
+from sitegen.config import load_settings
+from sitegen.errors import InputError
+from sitegen.pith.strict_json import parse_strict_json
+from sitegen.verify.keyring import load_keyring
 from pithfactory import REGISTRY_KEY, SEED_RECORDS, key_document, make_site
 
 SEED_BYTES = SEED_RECORDS[0].read_bytes()
@@ -28,6 +35,9 @@ SEED_BYTES = SEED_RECORDS[0].read_bytes()
     ("recursion_bomb_arrays", b"[" * 100000 + b"]" * 100000, "nesting is deeper than"),
     ("moderately_deep_nesting", b'{"a":' * 70 + b"1" + b"}" * 70, "nesting is deeper than 64"),
     ("lone_surrogate", b'{"a": "\\ud800"}', "lone UTF-16 surrogate"),
+    ("lone_low_surrogate", b'{"a": "\\udc00"}', "lone UTF-16 surrogate"),
+    ("reversed_surrogate_pair", b'{"a": "\\ude00\\ud83d"}', "lone UTF-16 surrogate"),
+    ("integer_with_5000_digits", b'{"a": ' + b"9" * 5000 + b'}', "does not fit in 64 bits"),
 ])
 def test_parse_strict_json_rejects(name, data, fragment):
     with pytest.raises(ValueError) as e:
@@ -38,6 +48,20 @@ def test_parse_strict_json_rejects(name, data, fragment):
 def test_parse_strict_json_accepts_surrogate_pairs_and_seeds():
     assert parse_strict_json(b'{"a": "\\ud83d\\ude00"}') == {"a": "\U0001F600"}
     assert parse_strict_json(SEED_BYTES)["record_type"] == "pith_number_record"
+
+
+def load_content(content_dir: Path, site_dir: Path, *, max_bytes: int):
+    """What a build does with content/: discover, then load each file (the workers' path)."""
+    settings = replace(load_settings(site_dir), max_document_bytes=max_bytes)
+    paths, problems = discover_paths(content_dir, site_dir)
+    files = len(paths) + len(problems)
+    docs = []
+    for path in paths:
+        try:
+            docs.append(load_document(Path(path), settings))
+        except InputError as e:
+            problems.append(e.problem)
+    return docs, problems, files
 
 
 def _load(site):
@@ -110,9 +134,11 @@ def test_load_rejects_symlinked_directory(tmp_path):
     assert "symlinked directories are not followed" in problems[0].message
 
 
-def test_load_reports_missing_content_dir(tmp_path):
-    docs, problems, _ = load_content(tmp_path / "content", tmp_path, max_bytes=100)
-    assert problems[0].message == "content directory not found"
+def test_build_reports_missing_content_dir(tmp_path, capsys):
+    from sitegen.cli import main
+    assert main(["build", str(tmp_path), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "content directory not found" in err and "sitegen init" in err
 
 
 def test_load_rejects_fifo_where_file_expected(tmp_path):

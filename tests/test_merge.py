@@ -11,9 +11,9 @@ import random
 
 import pytest
 
-from sitegen import protocol
+from sitegen.pith import canonical
 from sitegen.cli import main
-from sitegen.merge import merge
+from sitegen.verify.event import merge_events as merge
 from pithfactory import (ATTACKER_KEY, REGISTRY_KEY, SEED_BUNDLES, TEST_KEY_ID, key_document, keyring_of,
                          load_json, make_bundle, make_site, resign_bundle, sign_event)
 
@@ -40,7 +40,7 @@ def run(events, keyring=TEST):
 def test_replaying_the_seed_bundle_reproduces_its_published_state_exactly():
     state = merge(SEED["events"], SEED["source_aliases"], REGISTRY, pith_number=SEED["pith_number"])
     assert state["state_sha256"] == SEED["state"]["state_sha256"]
-    assert protocol.canonical_json(state) == protocol.canonical_json(SEED["state"])
+    assert canonical.canonical_json(state) == canonical.canonical_json(SEED["state"])
 
 
 def test_seed_merge_does_not_depend_on_event_order():
@@ -213,9 +213,10 @@ def test_bundle_whose_state_came_from_another_merge_is_reported_field_by_field(t
     assert json.loads(json.dumps(bundle))  # the fixture itself is plain JSON
 
 
-def test_precomputed_event_reasons_give_the_same_state():
+def test_the_bundle_verifiers_event_reasons_give_the_same_state_as_merge_events():
     events = _mixed_events()[:-1]  # the verifier only passes schema-valid events
-    from sitegen.events import verify_event
+    from sitegen.verify.event import verify_event
     reasons = [[f"{r.field}: {r.detail}" for r in verify_event(e, keyring=TEST, subject=PN, field=f"events[{i}]")
                 if not r.ok] for i, e in enumerate(events)]
-    assert merge(events, BASE["source_aliases"], TEST, pith_number=PN, own_reasons=reasons) == run(events)
+    from sitegen.pith.merge import merge as pure_merge
+    assert pure_merge(events, BASE["source_aliases"], pith_number=PN, reasons=reasons) == run(events)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from sitegen import protocol
-from sitegen.load import classify, parse_strict_json
+from sitegen.pith import canonical
+from sitegen.pith.strict_json import classify, parse_strict_json
 from sitegen.model import ParsedDocument, SourceFile
-from sitegen.verify import verify_document
+from sitegen.verify.documents import verify_document
 from pithfactory import REGISTRY_KEY, SEED_BUNDLES, SEED_RECORDS, key_document, keyring_of, load_json
 
 KEYRING = keyring_of(load_json(REGISTRY_KEY), key_document())
@@ -77,12 +77,12 @@ def test_any_subtree_replaced_by_any_json_never_crashes_the_verifier(data, value
 
 
 def _record_signed_part(body):
-    return protocol.canonical_json(body["canonical_record"])
+    return canonical.canonical_json(body["canonical_record"])
 
 
 def _bundle_signed_part(body):
     sig = body["bundle_signature"]
-    return (protocol.canonical_json({k: v for k, v in body.items() if k != "bundle_signature"}),
+    return (canonical.canonical_json({k: v for k, v in body.items() if k != "bundle_signature"}),
             sig["bundle_sha256"], sig["signature_b64"], sig["key_id"])
 
 

@@ -1,4 +1,4 @@
-"""PROTOCOL.md §1–3 rules, proven on the real seed documents."""
+"""docs/protocol.md §1–3 rules, proven on the real seed documents."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import orjson
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from sitegen import protocol
+from sitegen.pith import canonical, keys, numbers
 from pithfactory import (REGISTRY_KEY, SEED_BUNDLES, SEED_RECORDS, TEST_KEY, canonical_record,
                          load_json, sign_hex)
 
@@ -25,33 +25,33 @@ def test_there_are_four_seed_records_and_one_seed_bundle():
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
 def test_canonical_json_equals_orjson_sorted_keys_on_seed(path):
     doc = load_json(path)
-    assert protocol.canonical_json(doc) == orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
+    assert canonical.canonical_json(doc) == orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
 
 
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
 def test_served_bytes_are_not_canonical_so_hashing_them_would_be_wrong(path):
     raw = path.read_bytes()
-    assert protocol.canonical_json(json.loads(raw)) != raw
+    assert canonical.canonical_json(json.loads(raw)) != raw
 
 
 @pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.name)
 def test_canonical_sha256_and_pith_number_of_seed_match_published(path):
     doc = load_json(path)
-    assert protocol.canonical_sha256(doc["canonical_record"]) == doc["canonical_sha256"]
-    assert protocol.pith_number(doc["canonical_record"]) == doc["pith_number"]
+    assert canonical.canonical_sha256(doc["canonical_record"]) == doc["canonical_sha256"]
+    assert numbers.pith_number(doc["canonical_record"]) == doc["pith_number"]
     suffix = doc["pith_number"].rsplit(":", 1)[1]
-    assert protocol.short_pith_number(suffix) == doc["short_pith_number"]
-    assert protocol.parse_pith_number(doc["pith_number"]) == (doc["pith_number"][5:9], suffix)
+    assert numbers.short_pith_number(suffix) == doc["short_pith_number"]
+    assert numbers.parse_pith_number(doc["pith_number"]) == (doc["pith_number"][5:9], suffix)
 
 
 def test_suffix_uses_the_full_digest_not_its_first_16_bytes():
-    # PROTOCOL.md §2: base32 of only 16 bytes gets the 26th character wrong for ~3 records in 4.
+    # docs/protocol.md §2: base32 of only 16 bytes gets the 26th character wrong for ~3 records in 4.
     wrong = 0
     for path in SEEDS:
         doc = load_json(path)
         digest = bytes.fromhex(doc["canonical_sha256"])
         suffix = doc["pith_number"].rsplit(":", 1)[1]
-        assert protocol.pith_suffix(doc["canonical_sha256"]) == suffix
+        assert numbers.pith_suffix(doc["canonical_sha256"]) == suffix
         naive = base64.b32encode(digest[:16]).decode()[:26]
         wrong += naive != suffix
     assert wrong >= 1
@@ -59,18 +59,18 @@ def test_suffix_uses_the_full_digest_not_its_first_16_bytes():
 
 def test_pith_number_year_comes_from_submitted_at_not_the_arxiv_id():
     cr = canonical_record(arxiv_id="1801.00004", submitted_at="2017-12-29T18:00:00Z")
-    assert protocol.pith_number(cr).startswith("pith:2017:")
+    assert numbers.pith_number(cr).startswith("pith:2017:")
 
 
 @pytest.mark.parametrize("path", SEED_RECORDS, ids=lambda p: p.name)
 def test_title_canon_sha256_of_seed_title(path):
     doc = load_json(path)
-    assert protocol.title_canon_sha256(doc["paper"]["title"]) == doc["canonical_record"]["metadata"]["title_canon_sha256"]
+    assert canonical.title_canon_sha256(doc["paper"]["title"]) == doc["canonical_record"]["metadata"]["title_canon_sha256"]
 
 
 def test_registry_key_fingerprints_match_protocol():
-    assert protocol.key_fingerprint(REGISTRY_PUBLIC) == "8d4b5ee74e4693bcd1df2446408b0d54"
-    assert protocol.key_fingerprint_b32(REGISTRY_PUBLIC) == "RVFV5Z2OI2J3ZUO7ERDEBCYNKS"
+    assert keys.key_fingerprint(REGISTRY_PUBLIC) == "8d4b5ee74e4693bcd1df2446408b0d54"
+    assert keys.key_fingerprint_b32(REGISTRY_PUBLIC) == "RVFV5Z2OI2J3ZUO7ERDEBCYNKS"
     doc = load_json(REGISTRY_KEY)
     assert base64.b64decode(doc["public_key_b64"]) == REGISTRY_PUBLIC
 
@@ -78,19 +78,19 @@ def test_registry_key_fingerprints_match_protocol():
 @pytest.mark.parametrize("path", SEED_RECORDS, ids=lambda p: p.name)
 def test_seed_receipt_verifies_over_raw_digest(path):
     doc = load_json(path)
-    assert protocol.verify_digest_signature(doc["canonical_sha256"], doc["receipt"]["signature_b64"], REGISTRY_PUBLIC)
+    assert keys.verify_digest_signature(doc["canonical_sha256"], doc["receipt"]["signature_b64"], REGISTRY_PUBLIC)
 
 
 def test_seed_bundle_events_bundle_and_state_hashes_match():
     bundle = load_json(SEED_BUNDLES[0])
     for event in bundle["events"]:
-        digest = protocol.event_content_sha256(event)
+        digest = canonical.event_content_sha256(event)
         assert digest == event["content_sha256"] and event["event_id"] == f"sha256:{digest}"
-        assert protocol.verify_digest_signature(digest, event["signature"]["signature_b64"], REGISTRY_PUBLIC)
-    digest = protocol.bundle_sha256(bundle)
+        assert keys.verify_digest_signature(digest, event["signature"]["signature_b64"], REGISTRY_PUBLIC)
+    digest = canonical.bundle_sha256(bundle)
     assert digest == bundle["bundle_signature"]["bundle_sha256"]
-    assert protocol.verify_digest_signature(digest, bundle["bundle_signature"]["signature_b64"], REGISTRY_PUBLIC)
-    assert protocol.state_sha256(bundle["state"]) == bundle["state"]["state_sha256"]
+    assert keys.verify_digest_signature(digest, bundle["bundle_signature"]["signature_b64"], REGISTRY_PUBLIC)
+    assert canonical.state_sha256(bundle["state"]) == bundle["state"]["state_sha256"]
 
 
 SEED = load_json(SEED_RECORDS[0])
@@ -120,13 +120,13 @@ def test_verify_digest_signature_rejects(name, digest, signature, key):
     if name == "non_canonical_base64_padding_bits":
         assert _flip_last_padding_bit(GOOD_SIG) != GOOD_SIG
         assert base64.b64decode(_flip_last_padding_bit(GOOD_SIG)) == base64.b64decode(GOOD_SIG)
-    assert protocol.verify_digest_signature(digest, signature, key) is False
+    assert keys.verify_digest_signature(digest, signature, key) is False
 
 
 def test_signature_is_over_raw_digest_bytes_not_hex_text():
     hex_text_sig = base64.b64encode(TEST_KEY.sign(GOOD_DIGEST.encode()).signature).decode()
-    assert not protocol.verify_digest_signature(GOOD_DIGEST, hex_text_sig, bytes(TEST_KEY.verify_key))
-    assert protocol.verify_digest_signature(GOOD_DIGEST, sign_hex(TEST_KEY, GOOD_DIGEST), bytes(TEST_KEY.verify_key))
+    assert not keys.verify_digest_signature(GOOD_DIGEST, hex_text_sig, bytes(TEST_KEY.verify_key))
+    assert keys.verify_digest_signature(GOOD_DIGEST, sign_hex(TEST_KEY, GOOD_DIGEST), bytes(TEST_KEY.verify_key))
 
 
 @pytest.mark.parametrize("value", [
@@ -136,7 +136,7 @@ def test_signature_is_over_raw_digest_bytes_not_hex_text():
 ])
 def test_parse_pith_number_rejects_malformed(value):
     with pytest.raises(ValueError):
-        protocol.parse_pith_number(value)
+        numbers.parse_pith_number(value)
 
 
 json_values = st.recursive(
@@ -151,17 +151,17 @@ json_values = st.recursive(
 @given(json_values)
 def test_canonical_json_is_a_fixed_point_of_parse(value):
     try:
-        once = protocol.canonical_json(value)
+        once = canonical.canonical_json(value)
     except UnicodeEncodeError:
         return  # lone surrogates have no UTF-8 form; the loader rejects them
-    assert protocol.canonical_json(json.loads(once)) == once
+    assert canonical.canonical_json(json.loads(once)) == once
 
 
 @settings(max_examples=300, deadline=None)
 @given(json_values.filter(lambda v: not _has_float(v)))
 def test_canonical_json_equals_orjson_for_integer_documents(value):
     try:
-        expected = protocol.canonical_json(value)
+        expected = canonical.canonical_json(value)
     except UnicodeEncodeError:
         return
     assert orjson.dumps(value, option=orjson.OPT_SORT_KEYS) == expected
@@ -179,5 +179,5 @@ def _has_float(v) -> bool:
 
 def test_canonical_sha256_is_sha256_of_canonical_json():
     doc = {"b": 1, "a": ["é", {"z": None, "y": True}]}
-    assert protocol.canonical_json(doc) == '{"a":["é",{"y":true,"z":null}],"b":1}'.encode()
-    assert protocol.canonical_sha256(doc) == hashlib.sha256(protocol.canonical_json(doc)).hexdigest()
+    assert canonical.canonical_json(doc) == '{"a":["é",{"y":true,"z":null}],"b":1}'.encode()
+    assert canonical.canonical_sha256(doc) == hashlib.sha256(canonical.canonical_json(doc)).hexdigest()

@@ -20,7 +20,7 @@ from pithfactory import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from corpus import document, generate  # noqa: E402
-from sitegen import protocol  # noqa: E402
+from sitegen.pith import canonical, numbers  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
 SNAPSHOT = "pith-mirror-snapshot.json"
@@ -77,7 +77,7 @@ def test_every_document_has_its_pages(corpus, parallel):
         if path.parent.name == "keys":
             continue
         doc = json.loads(path.read_bytes())
-        suffix = protocol.pith_suffix(protocol.canonical_sha256(doc["canonical_record"]))
+        suffix = numbers.pith_suffix(canonical.canonical_sha256(doc["canonical_record"]))
         suffixes.add(suffix)
         assert (out / "pith" / suffix / "index.html").is_file()
         assert (out / "api" / "pith-number" / suffix / "graph.json").is_file()
@@ -206,7 +206,7 @@ def test_the_benchmark_command_runs_and_checks_itself(tmp_path):
 
 def test_progress_plain_lines_and_bar(capsys):
     import io
-    from sitegen.progress import Progress
+    from sitegen.build.progress import Progress
     out = io.StringIO()
     with Progress("lines", out, interval=0).stage("verify+render", 3) as bar:
         for _ in range(3):

@@ -11,9 +11,9 @@ import stat
 
 import pytest
 
-from sitegen import protocol
+from sitegen.pith import keys
 from sitegen.cli import main
-from sitegen.snapshot import SNAPSHOT_PATH, seal_tree, snapshot_sha256
+from sitegen.mirror.snapshot import SNAPSHOT_PATH, seal_tree, snapshot_sha256
 from sitegen.model import FileEntry
 from browser import serve
 from pithfactory import REGISTRY_KEY, SEED_RECORDS, load_json, make_record, make_site
@@ -72,7 +72,7 @@ def test_keygen_signs_snapshots_and_never_overwrites_a_secret(tmp_path, capsys):
     public = load_json(site / "mirror-key.json")
     assert load_json(out / "pith-mirror-key.json") == public
     assert snap["signature"]["key_id"] == "mirror-2026"
-    assert protocol.verify_digest_signature(snap["snapshot_sha256"], snap["signature"]["signature_b64"],
+    assert keys.verify_digest_signature(snap["snapshot_sha256"], snap["signature"]["signature_b64"],
                                             bytes.fromhex(public["public_key_hex"]))
     assert not (out / "mirror-key.secret.json").exists() and "seed_b64" not in "".join(
         p.read_text(errors="ignore") for p in out.rglob("*") if p.is_file())

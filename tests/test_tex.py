@@ -6,8 +6,8 @@ import string
 
 from hypothesis import given, settings, strategies as st
 
-from sitegen import tex
-from sitegen.tex import tex_to_html, tex_to_text
+from sitegen.site import tex
+from sitegen.site.tex import tex_to_html, tex_to_text
 
 
 def test_accents_symbols_and_literal_characters():

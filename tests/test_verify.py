@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.model import ParsedDocument, SourceFile
-from sitegen.verify import verify_documents
+from sitegen.verify.documents import verify_documents
 from pithfactory import (ATTACKER_KEY, OTHER_KEY_ID, SEED_BUNDLES, SEED_RECORDS, TEST_KEY, TEST_KEY_ID,
                          key_document, keyring_of, limited_key_documents, load_json, make_bundle, make_record, resign_bundle,
                          sign_event, sign_hex, signing_key)
@@ -185,7 +185,7 @@ def test_record_and_bundle_that_agree_form_one_entry():
 
 def test_test_key_signs_and_registry_key_does_not_cover_it():
     # A record validly signed by the test key is rejected by a keyring holding only the registry key.
-    from sitegen.verify import verify_documents as vd
+    from sitegen.verify.documents import verify_documents as vd
     reports, entries, problems = vd([_doc(make_record(), "record", "t.json")], keyring_of(REGISTRY))
     assert ("record.receipt.key", "receipt.key_id") in {(p.check, p.field) for p in problems}
     assert TEST_KEY_ID in problems[0].message or any(TEST_KEY_ID in p.message for p in problems)
@@ -227,7 +227,7 @@ def test_signature_dated_inside_a_rotated_keys_window_still_verifies():
 
 
 def test_key_window_that_ends_before_it_starts_is_a_keyring_problem(tmp_path):
-    from sitegen.keyring import load_keyring
+    from sitegen.verify.keyring import load_keyring
     keys = tmp_path / "content" / "keys"
     keys.mkdir(parents=True)
     doc = dict(key_document(), not_before="2027-01-01T00:00:00Z", rotates_at="2026-01-01T00:00:00Z")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 
-from sitegen import protocol
+from sitegen.pith import keys
 from conformance.cases import (BUNDLE, OTHER_RECORD, RECORD, Case, doc_case, flip as _flip, mutated,
                                set_path as _set, write)
 from pithfactory import (ATTACKER_KEY, FUTURE_KEY, FUTURE_KEY_ID, OTHER_KEY_ID, RETIRED_KEY, RETIRED_KEY_ID,
@@ -18,7 +18,7 @@ from pithfactory import (ATTACKER_KEY, FUTURE_KEY, FUTURE_KEY_ID, OTHER_KEY_ID, 
 
 def _attacker_receipt(doc):
     doc["receipt"]["key_id"] = OTHER_KEY_ID
-    doc["receipt"]["public_key_fingerprint"] = protocol.key_fingerprint(bytes(ATTACKER_KEY.verify_key))
+    doc["receipt"]["public_key_fingerprint"] = keys.key_fingerprint(bytes(ATTACKER_KEY.verify_key))
     doc["receipt"]["signature_b64"] = sign_hex(ATTACKER_KEY, doc["canonical_sha256"])
 
 
@@ -161,7 +161,7 @@ def _receipt(key, value):
 
 def _receipt_by_attacker(e):
     r = e["payload"]["receipt"]
-    r["key_id"], r["public_key_fingerprint"] = OTHER_KEY_ID, protocol.key_fingerprint(bytes(ATTACKER_KEY.verify_key))
+    r["key_id"], r["public_key_fingerprint"] = OTHER_KEY_ID, keys.key_fingerprint(bytes(ATTACKER_KEY.verify_key))
     r["signature_b64"] = sign_hex(ATTACKER_KEY, r["canonical_sha256"])
 
 

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from sitegen import schema
+from sitegen.pith import shapes
 from conformance.cases import BUNDLE, DIR, RECORD, Case, doc_case, write
 from pithfactory import SEED_RECORDS
 
@@ -136,12 +136,12 @@ FS_CASES = [
 
 def _walk(shape: Any, value: Any, path: str) -> Iterator[tuple[str, Any, bool]]:
     """Yield ``(path, shape, required)`` for every field of ``value`` that the shape describes."""
-    if isinstance(shape, schema.Nullable):
+    if isinstance(shape, shapes.Nullable):
         if value is not None:
             yield from _walk(shape.shape, value, path)
     elif isinstance(shape, dict) and isinstance(value, dict):
         for key, sub in shape.items():
-            optional = isinstance(sub, schema.Opt)
+            optional = isinstance(sub, shapes.Opt)
             sub = sub.shape if optional else sub
             if key in value:
                 child = f"{path}.{key}" if path else key
@@ -153,9 +153,9 @@ def _walk(shape: Any, value: Any, path: str) -> Iterator[tuple[str, Any, bool]]:
 
 
 def _wrong_value(shape: Any) -> Any:
-    if isinstance(shape, schema.Nullable):
+    if isinstance(shape, shapes.Nullable):
         return _wrong_value(shape.shape)
-    if isinstance(shape, (dict, schema.MapOf)) or shape is dict:
+    if isinstance(shape, (dict, shapes.MapOf)) or shape is dict:
         return ["not", "an", "object"]
     if isinstance(shape, list) or shape is list:
         return {"not": "an array"}
@@ -163,7 +163,7 @@ def _wrong_value(shape: Any) -> Any:
         return "12"
     if shape is bool:
         return 1
-    if isinstance(shape, schema.AnyOf):
+    if isinstance(shape, shapes.AnyOf):
         return "neither"
     return 12  # str, Regex, Const
 
@@ -208,7 +208,7 @@ def _generated(seed: dict, shape: Any, kind: str) -> list[Case]:
     return cases
 
 
-GENERATED = _generated(RECORD, schema.RECORD, "record") + _generated(BUNDLE, schema.BUNDLE, "bundle")
+GENERATED = _generated(RECORD, shapes.RECORD, "record") + _generated(BUNDLE, shapes.BUNDLE, "bundle")
 
 CASES = ([doc_case(n, "malformed", lambda d=d: d, c, f) for n, d, c, f in BYTES_CASES]
          + FS_CASES + GENERATED)

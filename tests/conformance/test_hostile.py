@@ -9,9 +9,9 @@ from bs4 import BeautifulSoup
 from sitegen.cli import main
 import json
 
-from sitegen.authors import parse_authors
-from sitegen.tex import tex_to_text
-from sitegen.views import clean_text
+from sitegen.site.authors import parse_authors
+from sitegen.site.tex import tex_to_text
+from sitegen.site.views import clean_text
 from browser import chromium, serve
 from conformance.hostile import HOSTILE
 from pithfactory import make_site

@@ -2,7 +2,8 @@
 
 The specification, with each rule marked observed (reproduced from the real
 seed bundle) or ours, is docs/merge.md; this module follows it section by
-section. Summary: events valid on their own (sitegen.events) are applied in
+section. Summary: events valid on their own (the caller says which, having
+verified them: :func:`sitegen.verify.event.event_reasons`) are applied in
 ``(created_at, target rank, event_id)`` order; ``prev_event`` chains are
 per (target, signer); a fork of a chain, or a second record event that does
 not supersede the first, is an equivocation; ``supersedes`` removes a
@@ -16,9 +17,8 @@ import heapq
 import re
 from typing import Any, Mapping, Sequence
 
-from sitegen import protocol, schema
-from sitegen.events import TARGET_SLOTS, verify_event
-from sitegen.model import Keyring
+from sitegen.pith.canonical import canonical_json, state_sha256
+from sitegen.pith.events import TARGET_SLOTS
 
 __all__ = ["MERGE_VERSION", "STATE_VERSION", "merge"]
 
@@ -34,15 +34,6 @@ _POSITION = re.compile(r"^events\[\d+\]")
 
 def _entry(event: Mapping[str, Any]) -> dict[str, Any]:
     return {key: event[key] for key in ("event_id", "target", "created_at", "signer", "payload")}
-
-
-def _own_reasons(event: Any, keyring: Keyring, subject: str, index: int) -> list[str]:
-    """docs/merge.md §2: why an event is not valid on its own ([] if it is)."""
-    problems = schema.validate(event, schema.EVENT, f"events[{index}]")
-    if problems:
-        return [f"{path}: {message}" for path, message in problems]
-    return [f"{r.field}: {r.detail}" for r in verify_event(event, keyring=keyring, subject=subject,
-                                                             field=f"events[{index}]") if not r.ok]
 
 
 def _application_order(valid: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
@@ -81,28 +72,28 @@ def _application_order(valid: Mapping[str, Mapping[str, Any]]) -> list[Mapping[s
     return order
 
 
-def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring, *,
-          pith_number: str, own_reasons: Sequence[list[str]] | None = None) -> dict[str, Any]:
+def merge(events: Sequence[Any], source_aliases: Sequence[Any], *, pith_number: str,
+          reasons: Sequence[list[str]]) -> dict[str, Any]:
     """Replay ``events`` into a ``pith_open_graph_state`` for ``pith_number``.
 
     Pure: depends only on its arguments, not on the order of ``events``.
-    ``own_reasons``, if given, is what docs/merge.md §2 found wrong with each
-    event (``["<field>: <problem>", …]``, empty when valid) — a caller that has
-    just verified the events passes it to avoid verifying every signature twice.
+    ``reasons[i]`` is what docs/merge.md §2 found wrong with ``events[i]``
+    (``["<field>: <problem>", …]``, empty when valid); only a valid event
+    is read beyond its ``event_id``.
     Returns the state as a JSON-ready dict including ``state_sha256``
-    (PROTOCOL.md §4.2–4.3, docs/merge.md).
+    (docs/protocol.md §4.2–4.3, docs/merge.md).
     """
     # §2 validity on its own; identical ids are one event.
     valid: dict[str, Mapping[str, Any]] = {}
     invalid: dict[tuple, dict[str, Any]] = {}
     for index, event in enumerate(events):
-        reasons = own_reasons[index] if own_reasons is not None else _own_reasons(event, keyring, pith_number, index)
+        why = reasons[index]
         event_id = event.get("event_id") if isinstance(event, dict) else None
         event_id = event_id if isinstance(event_id, str) else None
-        if reasons:
+        if why:
             # Reasons name the event's position; the key ignores it so a reordered file merges the same.
-            key = (event_id or "", protocol.canonical_json(event) if event_id is None else b"")
-            invalid.setdefault(key, {"event_id": event_id, "reasons": [_POSITION.sub("event", r) for r in reasons]})
+            key = (event_id or "", canonical_json(event) if event_id is None else b"")
+            invalid.setdefault(key, {"event_id": event_id, "reasons": [_POSITION.sub("event", r) for r in why]})
         else:
             valid.setdefault(event_id, event)
 
@@ -181,5 +172,5 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], keyring: Keyring
         "invalid_events": invalid_list,
         "applied_event_ids": applied,
     }
-    state["state_sha256"] = protocol.state_sha256(state)
+    state["state_sha256"] = state_sha256(state)
     return state

@@ -5,7 +5,7 @@ returns a report per document, the :class:`MirrorEntry` values that may be
 published (one per Pith Number, built only from documents that passed every
 check), and the problems found. It never raises for bad input.
 
-Cross-document rules (ours, PROTOCOL.md §4 says records and bundles describe
+Cross-document rules (ours, docs/protocol.md §4 says records and bundles describe
 the same canonical record):
 * two records, or two bundles, for one Pith Number are a conflict — both are
   rejected (threat: one mirror path, two competing documents);
@@ -21,8 +21,8 @@ from dataclasses import replace
 from sitegen.errors import Problem
 from sitegen.model import (CheckResult, DocumentReport, Keyring, MirrorEntry, ParsedDocument,
                            VerifiedBundle, VerifiedRecord)
-from sitegen.verify_bundle import verify_bundle
-from sitegen.verify_record import verify_record
+from sitegen.verify.bundle import verify_bundle
+from sitegen.verify.record import verify_record
 
 __all__ = ["verify_documents", "verify_document"]
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, fields
 import orjson
 from markupsafe import Markup
 
-from sitegen.routes import Routes, routes_for
+from sitegen.pith.routes import Routes, routes_for
 
 __all__ = ["Summary"]
 

@@ -16,10 +16,10 @@ from urllib.parse import quote as urlquote
 
 from markupsafe import Markup
 
-from sitegen.authors import Author, parse_authors
+from sitegen.site.authors import Author, parse_authors
 from sitegen.model import CheckResult, MirrorEntry
-from sitegen.tex import tex_to_html, tex_to_text
-from sitegen.routes import Routes, routes_for
+from sitegen.site.tex import tex_to_html, tex_to_text
+from sitegen.pith.routes import Routes, routes_for
 
 __all__ = ["RecordView", "record_view", "clean_text", "json_for_script"]
 
@@ -64,7 +64,7 @@ class EventView:
 
 @dataclass(frozen=True)
 class RecordView:
-    """Everything a record page shows (PROTOCOL.md §6)."""
+    """Everything a record page shows (docs/protocol.md §6)."""
 
     suffix: str
     pith_number: str

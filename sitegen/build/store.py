@@ -9,7 +9,7 @@ Plain data only — text, integers and JSON; never pickle. Tables:
 * ``sources(path, sig, sha256, suffix, key_ids)`` — one row per content file:
   its stat signature (size, mtime, ctime, inode), the SHA-256 of its bytes,
   the suffix it claims and the key ids it names.
-* ``units(suffix, inputs, summary, submitted_at, arxiv_id, version)`` — one
+* ``entries(suffix, inputs, summary, submitted_at, arxiv_id, version)`` — one
   row per published Pith Number: the fingerprint of everything its files were
   made from, and its :class:`~sitegen.summary.Summary` as JSON.
 * ``facets(facet, submitted_at, suffix)`` — listing memberships
@@ -37,13 +37,13 @@ from sitegen import __version__
 
 __all__ = ["Store", "open_store", "STORE_FORMAT", "cache_dir_for"]
 
-STORE_FORMAT = "sitegen-store-1"
+STORE_FORMAT = "sitegen-store-2"
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources(path TEXT PRIMARY KEY, sig TEXT NOT NULL, sha256 TEXT NOT NULL,
                      suffix TEXT, key_ids TEXT NOT NULL);
-CREATE TABLE units(suffix TEXT PRIMARY KEY, inputs TEXT NOT NULL, summary BLOB NOT NULL,
+CREATE TABLE entries(suffix TEXT PRIMARY KEY, inputs TEXT NOT NULL, summary BLOB NOT NULL,
                    submitted_at TEXT NOT NULL, arxiv_id TEXT NOT NULL, version INTEGER NOT NULL,
                    updated_at TEXT NOT NULL);
 CREATE TABLE facets(facet TEXT NOT NULL, submitted_at TEXT NOT NULL, suffix TEXT NOT NULL);
@@ -56,8 +56,8 @@ CREATE TABLE shards(prefix TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEG
 #: Secondary indexes, created after a full build's bulk insert (faster than
 #: maintaining them row by row).
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS units_newest ON units(submitted_at DESC, suffix DESC);
-CREATE INDEX IF NOT EXISTS units_arxiv ON units(arxiv_id, version);
+CREATE INDEX IF NOT EXISTS units_newest ON entries(submitted_at DESC, suffix DESC);
+CREATE INDEX IF NOT EXISTS units_arxiv ON entries(arxiv_id, version);
 CREATE INDEX IF NOT EXISTS facets_order ON facets(facet, submitted_at DESC, suffix DESC);
 CREATE INDEX IF NOT EXISTS facets_suffix ON facets(suffix);
 CREATE INDEX IF NOT EXISTS outputs_owner ON outputs(owner);

@@ -1,8 +1,8 @@
-"""Worker side of the build: verify, render and write one *unit* at a time.
+"""Worker side of the build: verify, render and write one *entry* at a time.
 
-A unit is everything published for one Pith Number — the content files that
+A entry is everything published for one Pith Number — the content files that
 claim its suffix (a record, a bundle, or both), verified together so the
-cross-document rules hold (:mod:`sitegen.verify`). Units are independent:
+cross-document rules hold (:mod:`sitegen.verify`). Entries are independent:
 their output paths are disjoint (``pith/<SUFFIX>…``, ``api/…/<SUFFIX>/``,
 ``.well-known/pith/<SUFFIX>/``), so workers write them in any order and the
 tree is the same whatever the number of workers. Alias pages and listing
@@ -10,7 +10,7 @@ pages are produced the same way from *clusters* of summaries (all versions of
 one arXiv id; all suffixes sharing an 8-character prefix; a window of a
 listing).
 
-Workers return plain, small results (:class:`UnitResult`); they keep nothing
+Workers return plain, small results (:class:`EntryResult`); they keep nothing
 between tasks but the renderer and the sink (:class:`Worker`).
 """
 
@@ -19,23 +19,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.aliases import SHORT_LENGTHS, AliasTarget, alias_paths, group_aliases
+from sitegen.pith.routes import ARXIV_ALIAS_KINDS, SHORT_ALIAS_KINDS, alias_paths
+from sitegen.site.aliases import AliasTarget, group_aliases
 from sitegen.config import Settings
 from sitegen.errors import InputError, Problem
-from sitegen.load import load_one
-from sitegen.model import FileEntry, Keyring
-from sitegen.render import Renderer, Theme, utc_stamp
-from sitegen.rollback import find_rollbacks
-from sitegen.search import stub_page, stub_path
-from sitegen.summary import Summary
-from sitegen.verify import verify_documents
-from sitegen.write import PendingSink, StagingSink
+from sitegen.pith.strict_json import parse_document
+from sitegen.pith.timestamps import utc_stamp
+from sitegen.reader import display_path, read_untrusted
+from sitegen.model import FileEntry, Keyring, ParsedDocument, SourceFile
+from sitegen.site.render import Renderer
+from sitegen.site.theme import Theme
+from sitegen.verify.rollback import find_rollbacks
+from sitegen.site.search import stub_page, stub_path
+from sitegen.site.summary import Summary
+from sitegen.verify.documents import verify_documents
+from sitegen.build.publish import PendingSink, StagingSink
 
-__all__ = ["WorkContext", "Worker", "UnitTask", "UnitResult", "DocOutcome", "ClusterTask", "ListingTask",
-           "ARXIV_KINDS", "SHORT_KINDS"]
+__all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult", "DocOutcome", "AliasTask", "ListingTask",
+           "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
 
-ARXIV_KINDS = ("arxiv", "arxiv_version", "doi")
-SHORT_KINDS = tuple(f"pith_short_{n}" for n in SHORT_LENGTHS)
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ class WorkContext:
 
 
 @dataclass(frozen=True)
-class UnitTask:
-    """One unit to build: its suffix (None: a file the scan could not
+class EntryTask:
+    """One entry to build: its suffix (None: a file the scan could not
     identify), its content files (absolute paths), the files it published last
     time (``(path, sha256)``) and the fingerprint of its inputs."""
 
@@ -78,9 +80,9 @@ class DocOutcome:
 
 
 @dataclass(frozen=True)
-class UnitResult:
-    """What a unit produced. ``summary`` is None when nothing was published
-    (every document failed); ``files`` are the unit's published files."""
+class EntryResult:
+    """What a entry produced. ``summary`` is None when nothing was published
+    (every document failed); ``files`` are the entry's published files."""
 
     suffix: str | None
     inputs: str
@@ -95,8 +97,8 @@ class UnitResult:
 
 
 @dataclass(frozen=True)
-class ClusterTask:
-    """Alias pages of one cluster: ``kinds`` (ARXIV_KINDS or SHORT_KINDS),
+class AliasTask:
+    """Alias pages of one cluster: ``kinds`` (ARXIV_ALIAS_KINDS or SHORT_ALIAS_KINDS),
     the summaries (JSON) of its members, the owner name recorded for its
     files and their previous ``(path, sha256)``."""
 
@@ -126,6 +128,14 @@ class PagesResult:
     written: int
 
 
+def load_document(path: Path, settings: Settings) -> ParsedDocument:
+    """Read one content file through the guarded reader and parse it strictly;
+    raises :class:`~sitegen.errors.InputError` (checks ``load.*``)."""
+    rel = display_path(path, settings.site_dir)
+    data = read_untrusted(path, root=settings.content_dir, max_bytes=settings.max_document_bytes, rel=rel)
+    return parse_document(SourceFile(path, rel, data), max_depth=settings.max_json_depth)
+
+
 class Worker:
     """The per-process state: one renderer and one sink for the build."""
 
@@ -142,13 +152,12 @@ class Worker:
         entries = tuple(self.sink.put(f.path, f.data, old.get(f.path)) for f in files)
         return entries, self.sink.written - before
 
-    def unit(self, task: UnitTask) -> UnitResult:
+    def entry(self, task: EntryTask) -> EntryResult:
         s = self.ctx.settings
         docs, problems = [], []
         for path in task.paths:
             try:
-                docs.append(load_one(Path(path), s.site_dir, self.content_dir, max_bytes=s.max_document_bytes,
-                                     max_depth=s.max_json_depth))
+                docs.append(load_document(Path(path), s))
             except InputError as e:
                 problems.append(e.problem)
         reports, entries, verify_problems = verify_documents(docs, self.ctx.keyring)
@@ -159,18 +168,18 @@ class Worker:
         entry = entries[0] if entries else None
         if entry is not None and entry.suffix != task.suffix:
             # The scan grouped these files under another suffix (it cannot, for a
-            # document that verifies); refuse rather than publish outside the unit.
+            # document that verifies); refuse rather than publish outside the entry.
             for v in (entry.record, entry.bundle):
                 if v is not None:
                     problems.append(Problem(v.source.rel, "canonical_record", "was not identified as "
                                             f"{entry.pith_number} when content/ was scanned", "mirror.group"))
             entry = None
-        empty = UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), None, "", (), 0, None)
+        empty = EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), None, "", (), 0, None)
         if entry is None:
             return empty
-        rollbacks = () if self.ctx.allow_rollback else tuple(find_rollbacks([entry], self.ctx.published))
+        rollbacks = () if self.ctx.allow_rollback else tuple(find_rollbacks([entry], self.ctx.published, max_bytes=s.max_document_bytes))
         if rollbacks:
-            return UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), rollbacks,
+            return EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), rollbacks,
                               None, "", (), 0, None)
         view, files = self.renderer.entry_files(entry)
         entries_written, written = self._put_all(files, dict(task.old))
@@ -187,16 +196,16 @@ class Worker:
                     f.write(stub)
                 stub = None
         stamp = entry.record.body["updated_at"] if entry.record else entry.bundle.body["built_at"]
-        return UnitResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), summary.to_json(),
+        return EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), summary.to_json(),
                           utc_stamp(stamp), entries_written, written, stub)
 
-    def run(self, task: UnitTask | ClusterTask | ListingTask) -> UnitResult | PagesResult:
+    def run(self, task: EntryTask | AliasTask | ListingTask) -> EntryResult | PagesResult:
         """Run any task."""
-        if isinstance(task, UnitTask):
-            return self.unit(task)
-        return self.cluster(task) if isinstance(task, ClusterTask) else self.listing(task)
+        if isinstance(task, EntryTask):
+            return self.entry(task)
+        return self.aliases(task) if isinstance(task, AliasTask) else self.listing(task)
 
-    def cluster(self, task: ClusterTask) -> PagesResult:
+    def aliases(self, task: AliasTask) -> PagesResult:
         members = [Summary.from_json(m) for m in task.members]
         titles = {m.suffix: m.title for m in members}
         items = [(kind, value, path, AliasTarget(m.pith_number, m.suffix, m.version, m.has_record, m.has_bundle))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sitegen.tex import tex_to_text
+from sitegen.site.tex import tex_to_text
 
 __all__ = ["Author", "parse_authors"]
 

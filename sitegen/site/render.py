@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
@@ -24,64 +23,15 @@ import jinja2
 from sitegen import __version__
 from sitegen.config import Settings
 from sitegen.errors import ConfigError
-from sitegen.merge import MERGE_VERSION
+from sitegen.pith.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
-from sitegen.listings import Facet, Page, page_count, paginate_window
-from sitegen.aliases import Alias, AliasTarget
-from sitegen.routes import routes_for
-from sitegen.views import RecordView, json_for_script, record_view, scholarly_article
+from sitegen.site.listings import Facet, Page, page_count, paginate_window
+from sitegen.site.aliases import Alias, AliasTarget
+from sitegen.pith.routes import routes_for
+from sitegen.site.theme import Theme, make_environment
+from sitegen.site.views import RecordView, json_for_script, record_view, scholarly_article
 
-__all__ = ["Theme", "find_theme", "make_environment", "Renderer", "listing_paths", "site_files", "static_files",
-           "format_when"]
-
-
-@dataclass(frozen=True)
-class Theme:
-    """Template and static directories, highest priority first: the site's own
-    ``templates/`` and ``static/`` override the default theme file by file."""
-
-    template_dirs: tuple[Path, ...]
-    static_dirs: tuple[Path, ...]
-
-
-def _default_theme_root() -> Path:
-    packaged = resources.files("sitegen") / "_theme"
-    if packaged.is_dir():  # wheel install: theme carried inside the package
-        return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent  # source checkout / editable install
-
-
-def find_theme(site_dir: Path) -> Theme:
-    """Resolve the theme for ``site_dir``; raises :class:`ConfigError` if the
-    default theme is missing (a broken installation)."""
-    root = _default_theme_root()
-    if not (root / "templates" / "record.html").is_file():
-        raise ConfigError(f"default theme not found under {root}; reinstall sitegen")
-    templates = [p for p in (site_dir / "templates", root / "templates") if p.is_dir()]
-    static = [p for p in (site_dir / "static", root / "static") if p.is_dir()]
-    return Theme(tuple(dict.fromkeys(templates)), tuple(dict.fromkeys(static)))
-
-
-def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
-    """The one Jinja environment of a build, with sitegen's secure defaults."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    base_path, base_url = settings.base_path, settings.base_url
-    env.globals.update(
-        url=lambda path="": base_path + path,
-        abs_url=lambda path="": base_url + path,
-        site={"title": settings.title, "base_url": base_url, "base_path": base_path},
-        nav_pages=[],
-        search_enabled=settings.search,
-        generator=f"sitegen {__version__}",
-    )
-    return env
+__all__ = ["Renderer", "listing_paths", "site_files", "format_when"]
 
 
 def format_when(settings: Settings, newest: str | None) -> str:
@@ -92,28 +42,6 @@ def format_when(settings: Settings, newest: str | None) -> str:
     if settings.source_date_epoch is not None:
         return datetime.fromtimestamp(settings.source_date_epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return newest or "1970-01-01T00:00:00Z"
-
-
-def utc_stamp(stamp: str) -> str:
-    """An ISO 8601 time with an offset, as ``YYYY-MM-DDTHH:MM:SSZ`` in UTC."""
-    return _utc(stamp).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _utc(stamp: str) -> datetime:
-    # Format already checked by the schema (ISO 8601 with Z or an offset).
-    return datetime.fromisoformat(stamp).astimezone(timezone.utc)
-
-
-def static_files(theme: Theme) -> Iterator[OutputFile]:
-    """Every static asset, the site's own file winning over the theme's."""
-    seen: dict[str, Path] = {}
-    for directory in theme.static_dirs:
-        for path in sorted(directory.rglob("*")):
-            rel = path.relative_to(directory).as_posix()
-            if path.is_file() and rel not in seen and not path.name.startswith("."):
-                seen[rel] = path
-    for rel in sorted(seen):
-        yield OutputFile(rel, seen[rel].read_bytes())
 
 
 def _json_bytes(obj: object) -> bytes:
@@ -229,7 +157,7 @@ class Renderer:
 
     def entry_files(self, entry: MirrorEntry) -> tuple[RecordView, list[OutputFile]]:
         """The record page, the verified documents (their exact bytes) and the
-        derived API files of one Pith Number (PROTOCOL.md §5)."""
+        derived API files of one Pith Number (docs/protocol.md §5)."""
         view = record_view(entry)
         r, out = view.routes, []
         if entry.record is not None:

@@ -1,8 +1,8 @@
-"""Verify one ``pith_open_graph_bundle`` (PROTOCOL.md §1–4.3).
+"""Verify one ``pith_open_graph_bundle`` (docs/protocol.md §1–4.3).
 
 Shape → canonical identity → embedded keys against the keyring → every event
 → the record receipt inside the ``record`` event → bundle signature → state
-hash → replay of the events with :func:`sitegen.merge.merge`, which must
+hash → replay of the events with :func:`sitegen.pith.merge.merge`, which must
 reproduce the published state exactly.
 """
 
@@ -10,25 +10,17 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from sitegen import protocol, schema
-from sitegen.checks import (Checks, check_aliases, check_canonical_identity, check_embedded_key,
+from sitegen.pith import canonical, shapes
+from sitegen.verify.checks import (Checks, check_aliases, check_canonical_identity, check_embedded_key,
                             check_links, check_paper, check_receipt, check_schema, check_signature)
 from sitegen.errors import quote
-from sitegen.events import verify_event
-from sitegen.merge import MERGE_VERSION, merge
+from sitegen.verify.event import verify_event
+from sitegen.pith.merge import MERGE_VERSION, merge
+from sitegen.pith.numbers import format_pith_number
+from sitegen.pith.routes import bundle_link_paths
 from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedBundle
 
-__all__ = ["verify_bundle", "bundle_link_paths", "state_differences"]
-
-
-def bundle_link_paths(suffix: str) -> dict[str, str]:
-    """The resolver paths a bundle's ``links`` must point at (PROTOCOL.md §5)."""
-    return {
-        "resolver": f"/pith/{suffix}",
-        "bundle": f"/pith/{suffix}/bundle.json",
-        "state": f"/pith/{suffix}/state.json",
-        "well_known_bundle": f"/.well-known/pith/{suffix}/bundle.json",
-    }
+__all__ = ["verify_bundle", "state_differences"]
 
 
 def state_differences(published: Any, replayed: Any, path: str = "state") -> list[str]:
@@ -50,7 +42,7 @@ def state_differences(published: Any, replayed: Any, path: str = "state") -> lis
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
             for i, (x, y) in enumerate(zip(a, b)):
                 walk(x, y, f"{p}[{i}]")
-        elif protocol.canonical_json(a) != protocol.canonical_json(b):
+        elif canonical.canonical_json(a) != canonical.canonical_json(b):
             out.append(f"{p}: published {quote(a, 60)}, merge gives {quote(b, 60)}")
 
     walk(published, replayed, path)
@@ -76,12 +68,12 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
     """Run every bundle check on ``doc``; never raises for bad input."""
     body = doc.body
     checks = Checks()
-    if not check_schema(checks, "bundle.schema", body, schema.BUNDLE):
+    if not check_schema(checks, "bundle.schema", body, shapes.BUNDLE):
         return DocumentReport(doc.source.rel, "bundle", None, tuple(checks.results)), None
 
     cr = body["canonical_record"]
     digest, suffix = check_canonical_identity(checks, "bundle", body)
-    pith_number = f"pith:{cr['metadata']['submitted_at'][:4]}:{suffix}"
+    pith_number = format_pith_number(cr["metadata"]["submitted_at"][:4], suffix)
     check_aliases(checks, "bundle", "source_aliases", body["source_aliases"], cr["source"], suffix)
     check_links(checks, "bundle", "links", body["links"], bundle_link_paths(suffix))
     for i, key in enumerate(body["public_keys"]):
@@ -110,7 +102,7 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
                "has no valid record_created event", f"{record_events} record_created event(s)")
 
     signature = body["bundle_signature"]
-    bundle_digest = protocol.bundle_sha256(body)
+    bundle_digest = canonical.bundle_sha256(body)
     checks.equal("bundle.bundle_sha256", "bundle_signature.bundle_sha256", signature["bundle_sha256"],
                  bundle_digest, expected_what="the bundle hashes to",
                  passed=f"bundle hashes to {bundle_digest}")
@@ -119,7 +111,7 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
                     date_field="built_at")
 
     state = body["state"]
-    computed_state_hash = protocol.state_sha256(state)
+    computed_state_hash = canonical.state_sha256(state)
     checks.equal("bundle.state_sha256", "state.state_sha256", state["state_sha256"], computed_state_hash,
                  expected_what="the state hashes to", passed=f"state hashes to {computed_state_hash}")
     checks.equal("bundle.state.pith_number", "state.pith_number", state["pith_number"], pith_number,
@@ -131,8 +123,7 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
     checks.equal("bundle.state.canonical_record", "state.current.canonical_record",
                  state["current"].get("canonical_record"), cr,
                  expected_what="the bundle's canonical_record is")
-    replayed = merge(body["events"], body["source_aliases"], keyring, pith_number=pith_number,
-                     own_reasons=own_reasons)
+    replayed = merge(body["events"], body["source_aliases"], pith_number=pith_number, reasons=own_reasons)
     diffs = state_differences(state, replayed)
     if diffs:
         for diff in diffs:
@@ -146,4 +137,4 @@ def verify_bundle(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
     if not report.ok:
         return report, None
     return report, VerifiedBundle(source=doc.source, body=body, suffix=suffix, pith_number=pith_number,
-                                  state_json=protocol.canonical_json(state), report=report)
+                                  state_json=canonical.canonical_json(state), report=report)

@@ -1,10 +1,10 @@
 """The build: scan → verify + render + write (workers) → site pages → seal →
 publish, each stage timed.
 
-Full build (no usable store, ``--full``): every unit is verified and rendered
+Full build (no usable store, ``--full``): every entry is verified and rendered
 into a new staging tree beside the output tree, which is swapped in with one
 atomic exchange (:mod:`sitegen.write`). Incremental build (the store describes
-the published tree): only units whose inputs changed — document bytes, the
+the published tree): only entries whose inputs changed — document bytes, the
 keys they name, the record template and what it includes, settings, sitegen
 version — are verified and rendered again, and only the site pages that list
 them; changed files are staged, then moved in by a journaled apply.
@@ -12,7 +12,7 @@ them; changed files are staged, then moved in by a journaled apply.
 In both, every document is verified before anything is published; a failed
 build leaves the published tree and the store as they were. Output bytes do
 not depend on the number of workers or the order they finish in: every file
-is a function of its unit, and site pages come from sorted queries on the
+is a function of its entry, and site pages come from sorted queries on the
 store (:mod:`sitegen.store`).
 """
 
@@ -38,28 +38,30 @@ import orjson
 from sitegen import __version__
 from sitegen.config import Settings
 from sitegen.errors import BuildFailed, ConfigError, Problem, WriteError
-from sitegen.keyring import load_keyring
-from sitegen.load import discover_paths, display_path
-from sitegen.mirrorkey import load_secret
+from sitegen.verify.keyring import load_keyring
+from sitegen.reader import display_path
+from sitegen.mirror.key import load_secret
 from sitegen.model import FileEntry, Keyring, OutputFile
-from sitegen.pages import load_pages
-from sitegen.progress import Progress
-from sitegen.render import Renderer, find_theme, format_when, listing_paths, make_environment, site_files, static_files
-from sitegen.scan import Identity, identify, stat_signature
-from sitegen.search import buckets, index_bucket, stub_path
-from sitegen.snapshot import (SHARD_DIR, mirror_key_file, path_hash, prefix_length,
+from sitegen.site.pages import load_pages
+from sitegen.build.progress import Progress
+from sitegen.site.render import Renderer, format_when, listing_paths, site_files
+from sitegen.site.theme import find_theme, make_environment, static_files
+from sitegen.build.scan import Identity, discover_paths, identify, stat_signature
+from sitegen.site.search import buckets, index_bucket, stub_path
+from sitegen.mirror.snapshot import (SHARD_DIR, mirror_key_file, path_hash, prefix_length,
                               read_previous, shard_file, snapshot_file)
-from sitegen.store import cache_dir_for, open_store
-from sitegen.summary import Summary
-from sitegen.units import (ARXIV_KINDS, SHORT_KINDS, ClusterTask, ListingTask, UnitResult, UnitTask,
+from sitegen.build.store import cache_dir_for, open_store
+from sitegen.site.summary import Summary
+from sitegen.pith.routes import ARXIV_ALIAS_KINDS, SHORT_ALIAS_KINDS
+from sitegen.build.workers import (AliasTask, ListingTask, EntryResult, EntryTask,
                            WorkContext, Worker, init_process, run_batch)
-from sitegen.write import OutputLock, PendingSink, StagingSink, WriteStats, apply_delta, staging_dir, swap_in
+from sitegen.build.publish import OutputLock, PendingSink, StagingSink, WriteStats, apply_delta, staging_dir, swap_in
 
 __all__ = ["build", "BuildResult"]
 
-#: Units per task batch sent to a worker, and listing pages per task.
+#: Entries per task batch sent to a worker, and listing pages per task.
 _BATCH, _LISTING_PAGES = 64, 20
-#: Below this many units, work runs in this process (a pool costs ~0.1 s).
+#: Below this many entries, work runs in this process (a pool costs ~0.1 s).
 _INLINE_BELOW = 256
 
 
@@ -73,7 +75,7 @@ class BuildResult:
     over the documents verified this run; ``problems``: why each skipped file
     was skipped (``--skip-invalid``); ``timings``: ``(stage, seconds)``;
     ``mode``: ``"full"`` or ``"incremental"`` and ``reason`` for a full one;
-    ``rebuilt``: units verified and rendered this run."""
+    ``rebuilt``: entries verified and rendered this run."""
 
     documents: int
     records: int
@@ -219,12 +221,13 @@ class _Build:
         self.dirty_years: set[str] = set()
         self.new_stubs: list[tuple[str, str, str]] = []   # (year, suffix, html)
         self.gone_stubs: list[tuple[str, str]] = []
-        self._old_for_unit: dict[str, list] = {}  # incremental: the files each rebuilt unit published before
+        self._old_for_unit: dict[str, list] = {}  # incremental: the files each rebuilt entry published before
 
     # -- setup ---------------------------------------------------------------------------------
 
     def run(self) -> BuildResult:
         s = self.settings
+        _require_content_dir(s)
         self.theme = find_theme(s.site_dir)
         self.mirror_key = load_secret(s.mirror_key, s.site_dir) if s.mirror_key else None
         self.pages = load_pages(s.content_dir)
@@ -312,20 +315,20 @@ class _Build:
                 self._aliases()
             counts = dict(db.execute("SELECT facet, count(*) FROM facets GROUP BY facet").fetchall())
             self._listings(counts)
-            when = format_when(self.settings, db.execute("SELECT max(updated_at) FROM units").fetchone()[0])
+            when = format_when(self.settings, db.execute("SELECT max(updated_at) FROM entries").fetchone()[0])
             self._site_pages(when, counts)
             self._search()
         with self.timer.stage("write"):
             stats = self._seal_and_publish(when)
         return BuildResult(documents=total, records=self.docs["record"], bundles=self.docs["bundle"],
-                           published=db.execute("SELECT count(*) FROM units").fetchone()[0],
+                           published=db.execute("SELECT count(*) FROM entries").fetchone()[0],
                            checks_passed=self.passed, checks_failed=self.failed, problems=tuple(self.problems),
                            write=stats, timings=tuple(self.timer.timings), mode=self.mode,
                            reason=self.store.reason, rebuilt=self.rebuilt)
 
-    def _scan(self) -> tuple[int, tuple[int, Iterator[UnitTask]]]:
+    def _scan(self) -> tuple[int, tuple[int, Iterator[EntryTask]]]:
         """Pass 1: list content files, identify the new and changed ones, and
-        return the units to (re)build."""
+        return the entries to (re)build."""
         s, db = self.settings, self.store.db
         if not s.content_dir.is_dir():
             raise BuildFailed((Problem(display_path(s.content_dir, s.site_dir), "", "content directory not found",
@@ -362,10 +365,10 @@ class _Build:
                 dirty.update(r[0] for r in db.execute(
                     "SELECT suffix FROM sources WHERE ' ' || key_ids || ' ' LIKE ?", (f"% {kid} %",)))
             if self.store.meta("record_fp") != self.fps.record:
-                dirty.update(r[0] for r in db.execute("SELECT suffix FROM units"))
+                dirty.update(r[0] for r in db.execute("SELECT suffix FROM entries"))
             # Documents that did not verify last time are verified again (and reported again).
             dirty.update(r[0] for r in db.execute(
-                "SELECT DISTINCT suffix FROM sources WHERE suffix IS NULL OR suffix NOT IN (SELECT suffix FROM units)"))
+                "SELECT DISTINCT suffix FROM sources WHERE suffix IS NULL OR suffix NOT IN (SELECT suffix FROM entries)"))
         else:
             changed = paths
         for batch in _batched(self._identify(changed), 1024):  # streamed into the store, never all in memory
@@ -396,45 +399,45 @@ class _Build:
                     bar.update(1)
 
     def _inputs(self, members: list[tuple]) -> str:
-        """The fingerprint of a unit's inputs: the record template (with
+        """The fingerprint of a entry's inputs: the record template (with
         settings and sitegen version), its files' bytes and the keys they name."""
         kids = sorted({k for m in members for k in m[2].split()})
         return _sha(self.fps.record, [(m[0], m[1]) for m in members], [(k, self.fps.keys.get(k)) for k in kids])
 
-    def _all_units(self) -> tuple[int, Iterator[UnitTask]]:
-        """Every unit, streamed from the store in suffix order (none held in memory)."""
+    def _all_units(self) -> tuple[int, Iterator[EntryTask]]:
+        """Every entry, streamed from the store in suffix order (none held in memory)."""
         db = self.store.db
         count = db.execute("SELECT count(DISTINCT suffix) + (SELECT count(*) FROM sources WHERE suffix IS NULL) "
                            "FROM sources").fetchone()[0]
 
-        def tasks() -> Iterator[UnitTask]:
+        def tasks() -> Iterator[EntryTask]:
             rows = db.execute("SELECT suffix, path, sha256, key_ids FROM sources ORDER BY suffix IS NULL, suffix, path")
             for suffix, group in groupby(rows, key=lambda r: r[0]):
                 members = [r[1:] for r in group]
                 if suffix is None:
-                    yield from (UnitTask(None, (m[0],), (), "") for m in members)
+                    yield from (EntryTask(None, (m[0],), (), "") for m in members)
                 else:
-                    yield UnitTask(suffix, tuple(m[0] for m in members), (), self._inputs(members))
+                    yield EntryTask(suffix, tuple(m[0] for m in members), (), self._inputs(members))
         return count, tasks()
 
     def _some_units(self, dirty: set) -> list:
         db = self.store.db
         tasks = []
         for suffix in sorted(s for s in dirty if s is not None):
-            old_row = db.execute("SELECT summary FROM units WHERE suffix = ?", (suffix,)).fetchone()
+            old_row = db.execute("SELECT summary FROM entries WHERE suffix = ?", (suffix,)).fetchone()
             old_files = db.execute("SELECT path, sha256 FROM outputs WHERE owner = ?", (suffix,)).fetchall()
             if old_row is not None:
                 self._mark_dirty(Summary.from_json(old_row[0]), gone=True)
-                db.execute("DELETE FROM units WHERE suffix = ?", (suffix,))
+                db.execute("DELETE FROM entries WHERE suffix = ?", (suffix,))
                 db.execute("DELETE FROM facets WHERE suffix = ?", (suffix,))
             db.execute("DELETE FROM outputs WHERE owner = ?", (suffix,))
             members = db.execute("SELECT path, sha256, key_ids FROM sources WHERE suffix = ? ORDER BY path",
                                  (suffix,)).fetchall()
             self._old_for_unit[suffix] = old_files
             if members:
-                tasks.append(UnitTask(suffix, tuple(m[0] for m in members), tuple(old_files), self._inputs(members)))
+                tasks.append(EntryTask(suffix, tuple(m[0] for m in members), tuple(old_files), self._inputs(members)))
         for (path,) in db.execute("SELECT path FROM sources WHERE suffix IS NULL ORDER BY path").fetchall():
-            tasks.append(UnitTask(None, (path,), (), ""))
+            tasks.append(EntryTask(None, (path,), (), ""))
         return tasks
 
     def _mark_dirty(self, summary: Summary, *, gone: bool) -> None:
@@ -475,18 +478,18 @@ class _Build:
                 seen.add(row[0])
             raise
 
-    def _units(self, tasks: tuple[int, Iterator[UnitTask]]) -> None:
+    def _units(self, tasks: tuple[int, Iterator[EntryTask]]) -> None:
         db = self.store.db
         count, stream = tasks
         self.rebuilt = count
-        with self.progress.stage("verify+render", count, unit="unit") as bar:
+        with self.progress.stage("verify+render", count, unit=" Pith Numbers") as bar:
             for result in self.pool.run(_batched(stream, _BATCH), inline=count < _INLINE_BELOW):
                 self._unit_result(db, result)
                 bar.update(1)
-        for old in self._old_for_unit.values():  # units gone, or no longer verifying (--skip-invalid)
+        for old in self._old_for_unit.values():  # entries gone, or no longer verifying (--skip-invalid)
             self._remove(old)
 
-    def _unit_result(self, db: sqlite3.Connection, r: UnitResult) -> None:
+    def _unit_result(self, db: sqlite3.Connection, r: EntryResult) -> None:
         for d in r.docs:
             if d.kind:
                 self.docs[d.kind] += 1
@@ -498,7 +501,7 @@ class _Build:
             return
         summary = Summary.from_json(r.summary)
         old = self._old_for_unit.pop(summary.suffix, ())
-        db.execute("INSERT INTO units VALUES (?, ?, ?, ?, ?, ?, ?)",
+        db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (summary.suffix, r.inputs, r.summary.decode(), summary.submitted_at, summary.arxiv_id,
                     summary.version, r.updated_at))
         db.executemany("INSERT INTO facets VALUES (?, ?, ?)",
@@ -548,23 +551,23 @@ class _Build:
             olds = {owner: self._old_outputs(owner) for owner in sorted(owners)}
         if self.settings.aliases:
             if every:
-                arxiv = groupby(db.execute("SELECT arxiv_id, summary FROM units ORDER BY arxiv_id, version, suffix"),
+                arxiv = groupby(db.execute("SELECT arxiv_id, summary FROM entries ORDER BY arxiv_id, version, suffix"),
                                 key=lambda r: r[0])
-                short = groupby(db.execute("SELECT substr(suffix, 1, 8), summary FROM units ORDER BY suffix"),
+                short = groupby(db.execute("SELECT substr(suffix, 1, 8), summary FROM entries ORDER BY suffix"),
                                 key=lambda r: r[0])
             else:
-                arxiv = ((a, db.execute("SELECT arxiv_id, summary FROM units WHERE arxiv_id = ? "
+                arxiv = ((a, db.execute("SELECT arxiv_id, summary FROM entries WHERE arxiv_id = ? "
                                         "ORDER BY version, suffix", (a,))) for a in sorted(self.dirty_arxiv))
-                short = ((p, db.execute("SELECT suffix, summary FROM units WHERE suffix >= ? AND suffix < ? "
+                short = ((p, db.execute("SELECT suffix, summary FROM entries WHERE suffix >= ? AND suffix < ? "
                                         "ORDER BY suffix", (p, p + "\x7f"))) for p in sorted(self.dirty_short))
 
-            def tasks() -> Iterator[ClusterTask]:
-                for kind, kinds, clusters in (("arxiv", ARXIV_KINDS, arxiv), ("short", SHORT_KINDS, short)):
+            def tasks() -> Iterator[AliasTask]:
+                for kind, kinds, clusters in (("arxiv", ARXIV_ALIAS_KINDS, arxiv), ("short", SHORT_ALIAS_KINDS, short)):
                     for key, rows in clusters:
                         owner = f"{kind}:{key}"
                         members = tuple(r[1] for r in rows)
                         if members:
-                            yield ClusterTask(owner, kinds, members, tuple(olds.get(owner, ())))
+                            yield AliasTask(owner, kinds, members, tuple(olds.get(owner, ())))
             self._pages(tasks(), olds)
         else:
             self._pages((), olds)
@@ -583,7 +586,7 @@ class _Build:
         def tasks() -> Iterator[ListingTask]:
             for facet in facets:
                 owner, total = f"facet:{facet}", counts.get(facet, 0)
-                rows = db.execute("SELECT u.summary FROM facets f JOIN units u ON u.suffix = f.suffix "
+                rows = db.execute("SELECT u.summary FROM facets f JOIN entries u ON u.suffix = f.suffix "
                                   "WHERE f.facet = ? ORDER BY f.submitted_at DESC, f.suffix DESC", (facet,))
                 for i, chunk in enumerate(_batched((r[0] for r in rows), per_task)):
                     yield ListingTask(owner, facet, total, 1 + i * _LISTING_PAGES, tuple(chunk),
@@ -615,11 +618,11 @@ class _Build:
             put(r.facet_index(kind, by_kind[kind]))
         for md in self.pages:
             put(OutputFile(md.path + "index.html", r.page("page.html", path=md.path, page_title=md.title, body=md.html)))
-        newest = "SELECT summary FROM units ORDER BY submitted_at DESC, suffix DESC LIMIT ?"
+        newest = "SELECT summary FROM entries ORDER BY submitted_at DESC, suffix DESC LIMIT ?"
         top = [Summary.from_json(x[0]) for x in db.execute(newest, (max(s.page_size, s.feed_size) + 1,))]
-        published = db.execute("SELECT count(*) FROM units").fetchone()[0]
+        published = db.execute("SELECT count(*) FROM entries").fetchone()[0]
         stats = {"records": published,
-                 "bundles": db.execute("SELECT count(*) FROM units WHERE json_extract(summary, '$.has_bundle')").fetchone()[0],
+                 "bundles": db.execute("SELECT count(*) FROM entries WHERE json_extract(summary, '$.has_bundle')").fetchone()[0],
                  "years": len(by_kind["year"]), "categories": len(by_kind["category"])}
         put(OutputFile("index.html", r.page("index.html", records=top[:s.page_size], counts=stats,
                                             more=published > s.page_size)))
@@ -640,7 +643,7 @@ class _Build:
     def _sitemap_urls(self, when: str, by_kind: dict) -> Iterator[tuple[str, str | None]]:
         s, db = self.settings, self.store.db
         yield "", when
-        for suffix, updated in db.execute("SELECT suffix, json_extract(summary, '$.updated_at') FROM units "
+        for suffix, updated in db.execute("SELECT suffix, json_extract(summary, '$.updated_at') FROM entries "
                                           "ORDER BY submitted_at DESC, suffix DESC"):
             yield f"pith/{suffix}/", updated
         for kind, root in (("year", "years/"), ("category", "categories/")):
@@ -752,6 +755,17 @@ class _Build:
         store.commit()
         return WriteStats(self.sink.written + self.written, files_total - self.sink.written - self.written,
                           bytes_total)
+
+
+def _require_content_dir(s: Settings) -> None:
+    """A site directory must hold ``content/``; say what to do when it does not."""
+    if s.content_dir.is_dir():
+        return
+    if (s.site_dir / "keys").is_dir() or s.site_dir.name == "content":
+        raise ConfigError(f"{s.site_dir}: this looks like a content/ folder itself; pass the site directory "
+                          f"that holds it: sitegen build {s.site_dir.parent}")
+    raise ConfigError(f"{s.content_dir}: content directory not found; pass the site directory that holds "
+                      "content/, or start a new site with `sitegen init`")
 
 
 def _published_sha(out: Path, rel: str) -> str | None:

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote as urlquote
 
-from sitegen import protocol
+from sitegen.pith import keys
 from sitegen.errors import SitegenError, quote, safe_text
-from sitegen.load import classify, parse_strict_json
+from sitegen.pith.strict_json import classify, parse_strict_json
 from sitegen.model import Keyring, ParsedDocument, SourceFile, TrustedKey
-from sitegen.snapshot import SNAPSHOT_PATH, snapshot_sha256
-from sitegen.verify import verify_document
+from sitegen.mirror.snapshot import SNAPSHOT_PATH, snapshot_sha256
+from sitegen.verify.documents import verify_document
 
 __all__ = ["MirrorReport", "check_mirror", "default_state_file"]
 
@@ -114,7 +114,7 @@ def _check_signature(report: MirrorReport, snapshot: dict, digest: str, mirror_k
         return
     if sig.get("key_id") != mirror_key.key_id:
         report.problems.append(f"signature.key_id: is {quote(sig.get('key_id'))}, expected {mirror_key.key_id!r}")
-    elif not protocol.verify_digest_signature(digest, sig.get("signature_b64"), mirror_key.public_key):
+    elif not keys.verify_digest_signature(digest, sig.get("signature_b64"), mirror_key.public_key):
         report.problems.append(f"signature.signature_b64: does not verify with mirror key {mirror_key.key_id}")
     else:
         report.notes.append(f"signature: verified with mirror key {mirror_key.key_id} ({mirror_key.fingerprint_hex})")

@@ -1,4 +1,4 @@
-"""Verify one ``pith_number_record`` (PROTOCOL.md §1–4.1).
+"""Verify one ``pith_number_record`` (docs/protocol.md §1–4.1).
 
 Cheap checks first: shape → canonical hash and Pith Number → trusted key →
 signature → consistency of the unsigned fields with the signed canonical
@@ -8,36 +8,27 @@ only when all pass.
 
 from __future__ import annotations
 
-from sitegen import schema
-from sitegen.checks import (Checks, check_aliases, check_canonical_identity, check_links,
+from sitegen.pith import shapes
+from sitegen.pith.numbers import format_pith_number
+from sitegen.pith.routes import record_link_paths
+from sitegen.verify.checks import (Checks, check_aliases, check_canonical_identity, check_links,
                             check_paper, check_receipt, check_schema)
-from sitegen.events import verify_event
+from sitegen.verify.event import verify_event
 from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedRecord
 
-__all__ = ["verify_record", "record_link_paths"]
-
-
-def record_link_paths(suffix: str) -> dict[str, str]:
-    """The resolver paths a record's ``links`` must point at (PROTOCOL.md §5)."""
-    return {
-        "html": f"/pith/{suffix}",
-        "json": f"/pith/{suffix}.json",
-        "graph_json": f"/api/pith-number/{suffix}/graph.json",
-        "events_json": f"/api/pith-number/{suffix}/events.json",
-        "paper": f"/paper/{suffix[:8]}",
-    }
+__all__ = ["verify_record"]
 
 
 def verify_record(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport, VerifiedRecord | None]:
     """Run every record check on ``doc``; never raises for bad input."""
     body = doc.body
     checks = Checks()
-    if not check_schema(checks, "record.schema", body, schema.RECORD):
+    if not check_schema(checks, "record.schema", body, shapes.RECORD):
         return DocumentReport(doc.source.rel, "record", None, tuple(checks.results)), None
 
     cr = body["canonical_record"]
     digest, suffix = check_canonical_identity(checks, "record", body)
-    pith_number = f"pith:{cr['metadata']['submitted_at'][:4]}:{suffix}"
+    pith_number = format_pith_number(cr["metadata"]["submitted_at"][:4], suffix)
 
     check_receipt(checks, "record.receipt", "receipt", keyring=keyring, receipt=body["receipt"],
                   digest_hex=digest)
@@ -46,7 +37,7 @@ def verify_record(doc: ParsedDocument, keyring: Keyring) -> tuple[DocumentReport
     check_aliases(checks, "record", "aliases", body["aliases"], cr["source"], suffix)
     check_links(checks, "record", "links", body["links"], record_link_paths(suffix))
     for i, event in enumerate(body["events"]):
-        shape = schema.validate(event, schema.EVENT, f"events[{i}]")
+        shape = shapes.validate(event, shapes.EVENT, f"events[{i}]")
         for path, message in shape:
             checks.add("event.schema", path, False, message)
         if not shape:

@@ -7,7 +7,7 @@ into the site directory:
 * ``mirror-key.secret.json`` — ``{key_id, algorithm, seed_b64}``, mode 0600;
   never published (sitegen refuses a secret inside ``content/`` or ``static/``);
 * ``mirror-key.json`` — the public key document, in the resolver's key format
-  (PROTOCOL.md §3), published by every build at ``/pith-mirror-key.json``.
+  (docs/protocol.md §3), published by every build at ``/pith-mirror-key.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nacl.signing
 
-from sitegen import protocol
+from sitegen.pith import keys
 from sitegen.errors import ConfigError
 
 __all__ = ["MirrorKey", "generate", "load_secret", "public_document", "SECRET_NAME", "PUBLIC_NAME"]
@@ -44,7 +44,7 @@ class MirrorKey:
 
 
 def public_document(key: MirrorKey) -> dict:
-    """The public key document (resolver key format, PROTOCOL.md §3)."""
+    """The public key document (resolver key format, docs/protocol.md §3)."""
     raw = key.public_key
     return {
         "key_id": key.key_id,
@@ -52,8 +52,8 @@ def public_document(key: MirrorKey) -> dict:
         "format": "raw",
         "public_key_b64": base64.b64encode(raw).decode("ascii"),
         "public_key_hex": raw.hex(),
-        "fingerprint_sha256_b32_first128bits": protocol.key_fingerprint_b32(raw),
-        "fingerprint_sha256_hex": protocol.key_fingerprint(raw),
+        "fingerprint_sha256_b32_first128bits": keys.key_fingerprint_b32(raw),
+        "fingerprint_sha256_hex": keys.key_fingerprint(raw),
         "rotates_at": None,
         "url": None,
         "notes": "Mirror operator key: signs pith-mirror-snapshot.json (snapshot_sha256_bytes). "

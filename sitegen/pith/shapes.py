@@ -1,16 +1,17 @@
 """Declarative shapes of Pith documents and a validator that reports every
 mismatch with its dotted field path.
 
-The shapes encode PROTOCOL.md §3–4: required fields, exact JSON types (a
+The shapes encode docs/protocol.md §3–4: required fields, exact JSON types (a
 boolean is never accepted as an integer), and formats of values that later
-become URLs or text (arXiv ids, categories, timestamps). Unknown extra fields
-are allowed (forward compatibility) but are never rendered.
+become URLs or text (arXiv ids, categories, timestamps — which must also name
+a real instant). Unknown extra fields are allowed (forward compatibility,
+docs/decisions/0003-unknown-fields.md) but are never rendered.
 
 Shape language:
     str, int, bool, dict, list    exact JSON type (int excludes bool)
     {"k": shape, ...}             object with these keys; ``Opt(shape)`` marks optional
     [shape]                       array whose items all match ``shape``
-    Const(v) / Regex(p) / Nullable(s) / MapOf(s) / AnyOf(a, b)
+    Const(v) / Regex(p) / Nullable(s) / MapOf(s) / AnyOf(a, b) / Timestamp(strict)
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import quote
+from sitegen.pith import numbers, timestamps
 
 __all__ = [
-    "Opt", "Const", "Regex", "Nullable", "MapOf", "AnyOf", "validate",
+    "Opt", "Const", "Regex", "Nullable", "MapOf", "AnyOf", "Timestamp", "validate",
     "ARXIV_ID", "CATEGORY", "TIMESTAMP", "HEX64", "SIGNATURE_B64", "KEY_ID",
     "SOURCE", "CANONICAL_RECORD", "RECEIPT", "ALIAS", "KEY_DOCUMENT",
     "RECORD", "EVENT", "STATE", "BUNDLE",
@@ -43,6 +45,14 @@ class Const:
 class Regex:
     pattern: re.Pattern
     describe: str
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """An ISO 8601 timestamp naming a real instant (docs/protocol.md §4);
+    ``strict``: only the signed-metadata form ``YYYY-MM-DDTHH:MM:SSZ``."""
+
+    strict: bool
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,12 @@ def _validate(value: Any, shape: Any, path: str, out: list) -> None:
             out.append((path, f"expected string ({shape.describe}), got {_type_name(value)}"))
         elif not shape.pattern.match(value):
             out.append((path, f"expected {shape.describe}, got {quote(value)}"))
+    elif isinstance(shape, Timestamp):
+        if not isinstance(value, str):
+            out.append((path, f"expected string (a timestamp), got {_type_name(value)}"))
+        elif not timestamps.is_timestamp(value, strict=shape.strict):
+            form = "'YYYY-MM-DDTHH:MM:SSZ'" if shape.strict else "an ISO 8601 timestamp with Z or an offset"
+            out.append((path, f"expected a real date and time, {form}, got {quote(value)}"))
     elif isinstance(shape, Nullable):
         if value is not None:
             _validate(value, shape.shape, path, out)
@@ -145,24 +161,22 @@ def _validate(value: Any, shape: Any, path: str, out: list) -> None:
         raise TypeError(f"unknown shape {shape!r}")
 
 
-# --- formats (PROTOCOL.md §4, §7) ------------------------------------------
+# --- formats (docs/protocol.md §4, §7) ------------------------------------------
 # These fields become URLs and paths, so they are held to real arXiv formats.
-#: New-style ``YYMM.NNNN(N)`` or old-style ``archive(.SC)?/YYMMNNN`` (PROTOCOL.md §7).
+#: New-style ``YYMM.NNNN(N)`` or old-style ``archive(.SC)?/YYMMNNN`` (docs/protocol.md §7).
 ARXIV_ID = _rx(r"\A(?:[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{7})\Z",
                "an arXiv id such as '1709.05011' or 'hep-lat/0305021'")
 CATEGORY = _rx(r"\A[a-z]+(?:-[a-z]+)*(?:\.[A-Za-z]+(?:-[a-z]+)*)?\Z",
                "an arXiv category such as 'cs.LG' or 'hep-lat'")
-TIMESTAMP = _rx(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z",
-                "a timestamp 'YYYY-MM-DDTHH:MM:SSZ'")
+TIMESTAMP = Timestamp(strict=True)
 #: Looser timestamps of unsigned / registry-side fields (fractions, offsets).
-ANY_TIMESTAMP = _rx(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})\Z",
-                    "an ISO 8601 timestamp")
-HEX64 = _rx(r"\A[0-9a-f]{64}\Z", "64 lowercase hex characters")
+ANY_TIMESTAMP = Timestamp(strict=False)
+HEX64 = Regex(numbers.HEX64_RE, "64 lowercase hex characters")
 HEX32 = _rx(r"\A[0-9a-f]{32}\Z", "32 lowercase hex characters")
 SIGNATURE_B64 = _rx(r"\A[A-Za-z0-9+/]{86}==\Z", "a base64 Ed25519 signature (88 characters)")
 KEY_ID = _rx(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z", "a key id such as 'pith-v1-2026-05'")
-PITH_NUMBER = _rx(r"\Apith:[0-9]{4}:[A-Z2-7]{26}\Z", "a Pith Number 'pith:YYYY:<26 base32 chars>'")
-SHORT_PITH = _rx(r"\Apith:[A-Z2-7]{8}\Z", "a short Pith Number 'pith:<8 base32 chars>'")
+PITH_NUMBER = Regex(numbers.PITH_NUMBER_RE, "a Pith Number 'pith:YYYY:<26 base32 chars>'")
+SHORT_PITH = Regex(numbers.SHORT_PITH_NUMBER_RE, "a short Pith Number 'pith:<8 base32 chars>'")
 EVENT_ID = _rx(r"\Asha256:[0-9a-f]{64}\Z", "'sha256:' and 64 hex characters")
 
 SOURCE = {"id": ARXIV_ID, "kind": Const("arxiv"), "version": int}
@@ -203,8 +217,8 @@ KEY_DOCUMENT = {
     "algorithm": Const("ed25519"),
     "format": Const("raw"),
     "public_key_b64": str,
-    "public_key_hex": _rx(r"\A[0-9a-f]{64}\Z", "64 lowercase hex characters"),
-    "fingerprint_sha256_b32_first128bits": _rx(r"\A[A-Z2-7]{26}\Z", "26 base32 characters"),
+    "public_key_hex": HEX64,
+    "fingerprint_sha256_b32_first128bits": Regex(numbers.SUFFIX_RE, "26 base32 characters"),
     "fingerprint_sha256_hex": HEX32,
     "rotates_at": Opt(Nullable(ANY_TIMESTAMP)),
     "url": Opt(Nullable(str)),

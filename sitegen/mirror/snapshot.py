@@ -43,8 +43,9 @@ from typing import Any, Iterable
 
 import orjson
 
-from sitegen import __version__, protocol
-from sitegen.mirrorkey import MirrorKey, public_document
+from sitegen import __version__
+from sitegen.pith import canonical, keys
+from sitegen.mirror.key import MirrorKey, public_document
 from sitegen.model import FileEntry, OutputFile
 
 __all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "shard_of", "prefix_length", "seal_tree",
@@ -75,12 +76,12 @@ def shard_of(path: str, length: int) -> str:
 
 
 def snapshot_sha256(snapshot: dict[str, Any]) -> str:
-    return protocol.canonical_sha256({k: v for k, v in snapshot.items() if k not in ("snapshot_sha256", "signature")})
+    return canonical.canonical_sha256({k: v for k, v in snapshot.items() if k not in ("snapshot_sha256", "signature")})
 
 
 def tree_sha256(shards: Iterable[dict[str, Any]]) -> str:
     """The tree identity from the shard descriptions (``prefix``, ``sha256``)."""
-    return protocol.canonical_sha256(sorted([sh["prefix"], sh["sha256"]] for sh in shards))
+    return canonical.canonical_sha256(sorted([sh["prefix"], sh["sha256"]] for sh in shards))
 
 
 def path_hash(path: str) -> str:
@@ -93,7 +94,7 @@ def shard_file(prefix: str, files: Iterable[tuple[str, int, str]]) -> tuple[Outp
     """The shard document for ``files`` (``(path, size, sha256)`` sorted by
     path) and its description in the snapshot."""
     listed = [{"path": p, "size": n, "sha256": h} for p, n, h in files]
-    # Canonical JSON (PROTOCOL.md §1) via orjson: identical for strings and integers, 20× faster.
+    # Canonical JSON (docs/protocol.md §1) via orjson: identical for strings and integers, 20× faster.
     data = orjson.dumps({"shard": prefix, "files": listed}, option=orjson.OPT_SORT_KEYS) + b"\n"
     path = f"{SHARD_DIR}files-{prefix or 'all'}.json"
     return OutputFile(path, data), {"prefix": prefix, "path": path, "count": len(listed), "size": len(data),
@@ -131,7 +132,7 @@ def snapshot_file(shards: list[dict[str, Any]], *, file_count: int, total_bytes:
     snapshot["snapshot_sha256"] = digest
     if mirror_key is not None:
         snapshot["signature"] = {"key_id": mirror_key.key_id, "algorithm": "ed25519",
-                                 "public_key_fingerprint": protocol.key_fingerprint(mirror_key.public_key),
+                                 "public_key_fingerprint": keys.key_fingerprint(mirror_key.public_key),
                                  "signature_b64": mirror_key.sign_digest(digest),
                                  "signed_message": "snapshot_sha256_bytes"}
     return OutputFile(SNAPSHOT_PATH, (json.dumps(snapshot, indent=2) + "\n").encode())
@@ -152,7 +153,7 @@ def read_previous(output_dir: Path) -> dict[str, Any] | None:
 
 
 def _compact(obj: Any) -> bytes:
-    return protocol.canonical_json(obj) + b"\n"
+    return canonical.canonical_json(obj) + b"\n"
 
 
 def seal_tree(entries: list[FileEntry], *, previous: dict[str, Any] | None, generated_at: str, base_url: str,

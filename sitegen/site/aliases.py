@@ -1,7 +1,7 @@
 """Static alias resolution (our design; the resolver answers aliases with a
-query-string API a static host cannot serve, PROTOCOL.md §5).
+query-string API a static host cannot serve, docs/protocol.md §5).
 
-Every alias of a published Pith Number gets a directory in the output tree
+Every alias of a published Pith Number (paths: :func:`sitegen.pith.routes.alias_paths`) gets a directory in the output tree
 with an ``index.html`` redirect page and a ``pith.json`` naming the Pith
 Number(s) and their URLs:
 
@@ -29,9 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["AliasTarget", "Alias", "alias_paths", "group_aliases", "SHORT_LENGTHS"]
-
-SHORT_LENGTHS = (8, 12, 16)
+__all__ = ["AliasTarget", "Alias", "group_aliases"]
 
 
 @dataclass(frozen=True)
@@ -55,17 +53,6 @@ class Alias:
     path: str
     targets: tuple[AliasTarget, ...]
     resolved: AliasTarget | None
-
-
-def alias_paths(arxiv_id: str, version: int, suffix: str) -> list[tuple[str, str, str]]:
-    """``(kind, value, path)`` for every alias of one verified record."""
-    doi = f"10.48550/arxiv.{arxiv_id}"
-    return [
-        ("arxiv", arxiv_id, f"arxiv/{arxiv_id}/"),
-        ("arxiv_version", f"{arxiv_id}v{version}", f"arxiv/{arxiv_id}v{version}/"),
-        ("doi", doi, f"doi/{doi}/"),
-        *((f"pith_short_{n}", suffix[:n], f"paper/{suffix[:n]}/") for n in SHORT_LENGTHS),
-    ]
 
 
 def _resolve(kind: str, targets: tuple[AliasTarget, ...]) -> AliasTarget | None:

@@ -11,8 +11,10 @@ write, each verified document is compared with the published one:
 * record: an earlier ``updated_at`` than the published record.
 
 This is our design; the protocol publishes no version counter. The published
-files are our own earlier output: they are parsed strictly but not re-verified,
-and an unreadable one is skipped (it cannot be "newer" than anything).
+tree is untrusted input like everything else sitegen did not just make: its
+files are read through the guarded reader (no symlinks, size cap), parsed
+strictly, and an unreadable one — or one whose dates do not parse — is skipped
+(it cannot be "newer" than anything).
 """
 
 from __future__ import annotations
@@ -21,25 +23,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sitegen.errors import Problem
-from sitegen.load import parse_strict_json
+from sitegen.errors import InputError, Problem
 from sitegen.model import MirrorEntry
-from sitegen.routes import routes_for
+from sitegen.pith.routes import routes_for
+from sitegen.pith.strict_json import parse_strict_json
+from sitegen.pith.timestamps import parse_timestamp
+from sitegen.reader import read_untrusted
 
 __all__ = ["find_rollbacks"]
 
 
-def _published(path: Path) -> Any:
+def _published(output_dir: Path, rel: str, max_bytes: int) -> Any:
     try:
-        return parse_strict_json(path.read_bytes())
-    except (OSError, ValueError):
+        return parse_strict_json(read_untrusted(output_dir / rel, root=output_dir, max_bytes=max_bytes, rel=rel,
+                                                root_name="the output directory"))
+    except (InputError, ValueError):
         return None
 
 
 def _when(stamp: Any) -> datetime | None:
     try:
-        return datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
+        return parse_timestamp(stamp)
+    except ValueError:
         return None
 
 
@@ -50,16 +55,18 @@ def _applied(bundle: Any) -> int:
         return 0
 
 
-def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_dir: Path) -> list[Problem]:
+def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_dir: Path, *,
+                   max_bytes: int) -> list[Problem]:
     """One :class:`Problem` (check ``mirror.rollback``) per document that would
-    replace a newer published one. ``output_dir`` may not exist (first build)."""
+    replace a newer published one. ``output_dir`` may not exist (first build);
+    ``max_bytes`` caps what is read of a published document."""
     problems: list[Problem] = []
     if not output_dir.is_dir():
         return problems
     for entry in entries:
         routes = routes_for(entry.suffix)
         if entry.bundle is not None:
-            old = _published(output_dir / routes.bundle_json)
+            old = _published(output_dir, routes.bundle_json, max_bytes)
             if isinstance(old, dict):
                 new = entry.bundle.body
                 old_n, new_n = _applied(old), _applied(new)
@@ -71,7 +78,7 @@ def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_
                         f"{old.get('built_at')} with {old_n} applied events to one built {new['built_at']} "
                         f"with {new_n}; pass --allow-rollback to publish it anyway", "mirror.rollback"))
         if entry.record is not None:
-            old = _published(output_dir / routes.record_json)
+            old = _published(output_dir, routes.record_json, max_bytes)
             if isinstance(old, dict):
                 new = entry.record.body
                 old_t, new_t = _when(old.get("updated_at")), _when(new["updated_at"])

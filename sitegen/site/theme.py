@@ -1,0 +1,84 @@
+"""The theme: template and static directories, and the one Jinja environment.
+
+The site directory's own ``templates/`` and ``static/`` override the default
+theme file by file. Secure defaults are set once, in :func:`make_environment`:
+``autoescape=True`` for every template, ``StrictUndefined``; no template marks
+a record field safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import jinja2
+
+from sitegen import __version__
+from sitegen.config import Settings
+from sitegen.errors import ConfigError
+from sitegen.model import OutputFile
+
+__all__ = ["Theme", "find_theme", "make_environment", "static_files"]
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Template and static directories, highest priority first: the site's own
+    ``templates/`` and ``static/`` override the default theme file by file."""
+
+    template_dirs: tuple[Path, ...]
+    static_dirs: tuple[Path, ...]
+
+
+def _default_theme_root() -> Path:
+    packaged = resources.files("sitegen") / "_theme"
+    if packaged.is_dir():  # wheel install: theme carried inside the package
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2]  # source checkout / editable install
+
+
+def find_theme(site_dir: Path) -> Theme:
+    """Resolve the theme for ``site_dir``; raises :class:`ConfigError` if the
+    default theme is missing (a broken installation)."""
+    root = _default_theme_root()
+    if not (root / "templates" / "record.html").is_file():
+        raise ConfigError(f"default theme not found under {root}; reinstall sitegen")
+    templates = [p for p in (site_dir / "templates", root / "templates") if p.is_dir()]
+    static = [p for p in (site_dir / "static", root / "static") if p.is_dir()]
+    return Theme(tuple(dict.fromkeys(templates)), tuple(dict.fromkeys(static)))
+
+
+def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
+    """The one Jinja environment of a build, with sitegen's secure defaults."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    base_path, base_url = settings.base_path, settings.base_url
+    env.globals.update(
+        url=lambda path="": base_path + path,
+        abs_url=lambda path="": base_url + path,
+        site={"title": settings.title, "base_url": base_url, "base_path": base_path},
+        nav_pages=[],
+        search_enabled=settings.search,
+        generator=f"sitegen {__version__}",
+    )
+    return env
+
+
+def static_files(theme: Theme) -> Iterator[OutputFile]:
+    """Every static asset, the site's own file winning over the theme's."""
+    seen: dict[str, Path] = {}
+    for directory in theme.static_dirs:
+        for path in sorted(directory.rglob("*")):
+            rel = path.relative_to(directory).as_posix()
+            if path.is_file() and rel not in seen and not path.name.startswith("."):
+                seen[rel] = path
+    for rel in sorted(seen):
+        yield OutputFile(rel, seen[rel].read_bytes())
