@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from sitegen import __version__
 from sitegen.mirror import key as mirrorkey
-from sitegen.build import build
+from sitegen.build import BuildOptions, build
 from sitegen.config import load_settings
 from sitegen.errors import BuildFailed, ConfigError, SitegenError, safe_text
 from sitegen.pith.keys import parse_key_document
@@ -47,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("-q", "--quiet", action="store_true", help="print only problems (no progress, no summary)")
     b.add_argument("--full", action="store_true", help="ignore the build cache: verify and render everything, "
                    "and swap the new tree in atomically")
+    b.add_argument("--force", action="store_true", help="publish into an existing output directory that sitegen "
+                   "did not make (files sitegen did not write are kept)")
     b.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: every core)")
     b.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
                    help="progress display on stderr (default: a bar on a terminal, plain lines otherwise)")
@@ -95,8 +99,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
              "Set base_url in sitegen.toml or pass --base-url.")
     progress = Progress("off" if args.quiet else args.progress)
     try:
-        result = build(settings, skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback,
-                       full=args.full, progress=progress)
+        result = build(settings, BuildOptions(skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback,
+                                              full=args.full, force=args.force), progress=progress)
     except BuildFailed as e:
         for problem in e.problems:
             _err(f"{problem} [{problem.check}]")
@@ -107,6 +111,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         return 1
     for problem in result.problems:
         _err(f"skipped: {problem} [{problem.check}]")
+    for warning in result.warnings:
+        _err(f"warning: {warning}")
     if not args.quiet:
         timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
         verified = f"{_n(result.records, 'record')}, {_n(result.bundles, 'bundle')}"
@@ -185,9 +191,42 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     return 1
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so cleanup runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+#: What an interrupted command leaves behind (every command cleans up its temporary files).
+_INTERRUPTED = ("nothing half-done stays published (a build stopped while publishing is completed or "
+                "repaired by the next build)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; returns the exit code."""
+    """Run the CLI; returns the exit code: 0 success, 1 failure, 2 usage
+    error, 130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM)."""
     args = _parser().parse_args(argv)
+    previous = signal.getsignal(signal.SIGTERM)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        _err(f"sitegen {args.command}: interrupted; {_INTERRUPTED}" if args.command == "build"
+             else f"sitegen {args.command}: stopped")
+        return 130
+    except _Terminated:
+        _err(f"sitegen {args.command}: terminated; {_INTERRUPTED}" if args.command == "build"
+             else f"sitegen {args.command}: terminated")
+        return 143
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "build":
             return _cmd_build(args)

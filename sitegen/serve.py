@@ -161,8 +161,9 @@ def _handler(server: Server):
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, watch: bool = True,
           log: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)) -> int:
-    """Run until interrupted. Returns the exit code (1 if the port cannot be
-    bound or the first build fails)."""
+    """Run until interrupted (``KeyboardInterrupt`` propagates, after the
+    temporary build directory is removed). Returns the exit code: 1 if the
+    port cannot be bound or the first build fails."""
     try:
         server = Server(settings, host=host, port=port, log=log)
     except OSError as e:
@@ -177,8 +178,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, watc
             return 1
         print(f"Serving {settings.site_dir} at {server.url} (Ctrl-C to stop)", flush=True)
         server.httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
+    finally:  # Ctrl-C propagates to the CLI (exit 130); the temporary build directory goes first
+
         server.close()
     return 0

@@ -167,7 +167,7 @@ def test_site_wide_files(built):
     locs = [e.text for e in ET.parse(built / "sitemap-1.xml").getroot().iter(f"{ns}loc")]
     assert len(locs) == len(set(locs))
     assert {BASE} | {f"{BASE}pith/{s}/" for s in [*RECORDS, *BUNDLES]} <= set(locs)
-    assert {f"{BASE}years/", f"{BASE}categories/", f"{BASE}years/2017/", f"{BASE}categories/cs.LG/"} <= set(locs)
+    assert {f"{BASE}years/", f"{BASE}categories/", f"{BASE}years/2017/", f"{BASE}categories/cs.lg/"} <= set(locs)
     manifest = load_json(built / "pith-mirrors.json")
     mirror = manifest["mirrors"][0]
     assert manifest["manifest_type"] == "pith_mirror_manifest" and manifest["manifest_version"] == "1.0"

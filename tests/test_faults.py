@@ -71,12 +71,30 @@ def two_versions(tmp_path_factory):
     return site, use, refs, root
 
 
+FOREIGN = {"CNAME": b"mirror.example.org\n", ".git/HEAD": b"ref: refs/heads/gh-pages\n",
+           "pith/README.txt": b"the operator's note inside sitegen's folder\n"}
+
+
+def add_foreign(out: Path) -> None:
+    for rel, data in FOREIGN.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_bytes(data)
+
+
+def sitegen_files(published: dict[str, bytes]) -> dict[str, bytes]:
+    """The tree without the operator's own files, which must be there untouched."""
+    assert {k: published.get(k) for k in FOREIGN} == FOREIGN, "a file sitegen did not write was lost"
+    return {k: v for k, v in published.items() if k not in FOREIGN}
+
+
 def test_sigkill_at_random_points_never_leaves_a_mixed_tree(two_versions):
-    """A full build (``--full``) is swapped in atomically: old tree or new tree."""
+    """A full build (``--full``) is swapped in atomically: old tree or new tree;
+    and the operator's own files survive every kill, wherever it lands."""
     site, use, refs, root = two_versions
     out = root / "published"
     use("A")
     assert build(site, out).returncode == 0
+    add_foreign(out)
     start = time.perf_counter()
     use("B")
     assert build(site, out).returncode == 0
@@ -85,7 +103,7 @@ def test_sigkill_at_random_points_never_leaves_a_mixed_tree(two_versions):
     outcomes = {"A": 0, "B": 0}
     for trial in range(16):
         use("A")
-        if tree(out) != refs["A"]:
+        if sitegen_files(tree(out)) != refs["A"]:
             assert build(site, out).returncode == 0
         use("B")
         proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
@@ -93,25 +111,29 @@ def test_sigkill_at_random_points_never_leaves_a_mixed_tree(two_versions):
         time.sleep(rng.uniform(0.05, duration * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        published = tree(out)
+        if not all((out / rel).exists() for rel in FOREIGN):  # killed while carrying them over:
+            assert build(site, out).returncode == 0  # the next build finishes it
+        published = sitegen_files(tree(out))
         state = "A" if same_tree(published, refs["A"]) else "B" if same_tree(published, refs["B"]) else None
         assert state is not None, f"trial {trial}: the published tree is neither the old nor the new one"
         outcomes[state] += 1
     # Leftovers from killed builds are cleaned up by the next build, which succeeds.
-    assert build(site, out).returncode == 0 and same_tree(tree(out), refs["B"])
+    assert build(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["B"])
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".published")) == [
         ".published.lock", ".published.sitegen-cache"]  # no staging tree left behind
     assert outcomes["A"] > 0, outcomes  # some kills did land before the swap
 
 
 def test_sigkill_during_incremental_builds_leaves_whole_files_and_the_next_build_finishes(two_versions):
-    """An incremental build replaces files one rename at a time (journaled): a
-    kill leaves every file whole — each is A's or B's version — and the next
-    build finishes the journal and publishes B exactly."""
+    """An incremental build replaces files one rename at a time: a kill leaves
+    every file whole — each path and its bytes are A's or B's, nothing else —
+    the operator's files untouched, and the next build (a full one, since the
+    marker of an unfinished apply is there) publishes B exactly."""
     site, use, refs, root = two_versions
     out = root / "incremental"
     use("A")
     assert build(site, out).returncode == 0
+    add_foreign(out)
     use("B")
     start = time.perf_counter()
     assert build(site, out).returncode == 0
@@ -119,17 +141,18 @@ def test_sigkill_during_incremental_builds_leaves_whole_files_and_the_next_build
     rng = random.Random(20261122)
     for trial in range(12):
         use("A")
-        assert build(site, out).returncode == 0 and same_tree(tree(out), refs["A"])
+        assert build(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["A"])
         use("B")
         proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
                                 env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.02, duration * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        for path, data in tree(out).items():
+        for path, data in sitegen_files(tree(out)).items():
             if path != "pith-mirror-snapshot.json":
+                assert path in refs["A"] or path in refs["B"], f"trial {trial}: {path} is in neither tree"
                 assert data in (refs["A"].get(path), refs["B"].get(path)), f"trial {trial}: {path} is torn"
-        assert build(site, out).returncode == 0 and same_tree(tree(out), refs["B"]), f"trial {trial}"
+        assert build(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["B"]), f"trial {trial}"
 
 
 @contextlib.contextmanager

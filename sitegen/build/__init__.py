@@ -7,6 +7,6 @@ render one Pith Number at a time), ``store`` (the build cache), ``publish``
 ``progress``; ``pipeline`` runs them in order.
 """
 
-from sitegen.build.pipeline import BuildResult, build
+from sitegen.build.pipeline import BuildOptions, BuildResult, build
 
-__all__ = ["build", "BuildResult"]
+__all__ = ["build", "BuildOptions", "BuildResult"]

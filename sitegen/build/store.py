@@ -2,51 +2,59 @@
 kept in SQLite (stdlib) beside the output tree so the next build redoes only
 what changed (docs/scaling.md).
 
-Plain data only — text, integers and JSON; never pickle. Tables:
+Plain data only — text, integers and JSON; never pickle, never markup. Tables:
 
 * ``meta(key, value)`` — store format, sitegen version, output directory, the
-  ``tree_sha256`` and ``version`` of the snapshot it describes, fingerprints.
+  ``tree_sha256`` of the snapshot it describes, fingerprints of the inputs.
 * ``sources(path, sig, sha256, suffix, key_ids)`` — one row per content file:
   its stat signature (size, mtime, ctime, inode), the SHA-256 of its bytes,
   the suffix it claims and the key ids it names.
-* ``entries(suffix, inputs, summary, submitted_at, arxiv_id, version)`` — one
-  row per published Pith Number: the fingerprint of everything its files were
-  made from, and its :class:`~sitegen.summary.Summary` as JSON.
-* ``facets(facet, submitted_at, suffix)`` — listing memberships
-  (``year/2024``, ``category/cs.LG``).
+* ``entries(suffix, inputs, summary, submitted_at, arxiv_id, version, updated_at)``
+  — one row per published Pith Number: the fingerprint of everything its files
+  were made from, and its :class:`~sitegen.site.summary.Summary` as JSON.
+* ``facets(facet, label, submitted_at, suffix)`` — listing memberships
+  (``year/2024``, ``category/cs.lg`` with label ``cs.LG``).
 * ``outputs(path, owner, size, sha256, shard)`` — every published file and what
-  made it (a suffix, ``alias:<path>``, ``facet:<name>``, ``site``).
+  made it (a suffix, ``arxiv:<id>``, ``short:<prefix>``, ``facet:<name>``,
+  ``search:<part>``, ``site``).
 * ``shards(prefix, count, bytes, size, sha256)`` — the snapshot shards.
 
-:func:`open_store` returns an empty store — and says why — when the file is
-missing, damaged (``sqlite3.DatabaseError`` on opening; damage found later
-makes :mod:`sitegen.build` start over with a full build), of
-another format or sitegen version, made for another output directory, or
-describes another tree than the one published: a cache is never trusted
-blindly, it is rebuilt.
+The store is untrusted input (whoever can write the output directory's
+parent can edit it): :func:`open_store` replaces it — and says why — when it
+is missing, damaged, of another format or sitegen version, made for another
+output directory, or describes another tree than the one published; and
+everything read back from it is checked (:class:`CacheDamaged` when wrong,
+which makes the build start over in full). Every SQL statement of the build
+lives here, behind a named method.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
+
+import orjson
 
 from sitegen import __version__
+from sitegen.pith.routes import check_route
+from sitegen.site.summary import Summary
 
-__all__ = ["Store", "open_store", "STORE_FORMAT", "cache_dir_for"]
+__all__ = ["Store", "open_store", "parse_summary", "STORE_FORMAT", "cache_dir_for", "CacheDamaged", "SourceRow"]
 
-STORE_FORMAT = "sitegen-store-2"
+STORE_FORMAT = "sitegen-store-3"
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE sources(path TEXT PRIMARY KEY, sig TEXT NOT NULL, sha256 TEXT NOT NULL,
                      suffix TEXT, key_ids TEXT NOT NULL);
 CREATE TABLE entries(suffix TEXT PRIMARY KEY, inputs TEXT NOT NULL, summary BLOB NOT NULL,
-                   submitted_at TEXT NOT NULL, arxiv_id TEXT NOT NULL, version INTEGER NOT NULL,
-                   updated_at TEXT NOT NULL);
-CREATE TABLE facets(facet TEXT NOT NULL, submitted_at TEXT NOT NULL, suffix TEXT NOT NULL);
+                     submitted_at TEXT NOT NULL, arxiv_id TEXT NOT NULL, version INTEGER NOT NULL,
+                     updated_at TEXT NOT NULL);
+CREATE TABLE facets(facet TEXT NOT NULL, label TEXT NOT NULL, submitted_at TEXT NOT NULL, suffix TEXT NOT NULL);
 CREATE TABLE outputs(path TEXT PRIMARY KEY, owner TEXT NOT NULL, size INTEGER NOT NULL,
                      sha256 TEXT NOT NULL, shard TEXT NOT NULL);
 CREATE TABLE shards(prefix TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL,
@@ -56,13 +64,31 @@ CREATE TABLE shards(prefix TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEG
 #: Secondary indexes, created after a full build's bulk insert (faster than
 #: maintaining them row by row).
 _INDEXES = """
-CREATE INDEX IF NOT EXISTS units_newest ON entries(submitted_at DESC, suffix DESC);
-CREATE INDEX IF NOT EXISTS units_arxiv ON entries(arxiv_id, version);
+CREATE INDEX IF NOT EXISTS entries_newest ON entries(submitted_at DESC, suffix DESC);
+CREATE INDEX IF NOT EXISTS entries_arxiv ON entries(arxiv_id, version);
 CREATE INDEX IF NOT EXISTS facets_order ON facets(facet, submitted_at DESC, suffix DESC);
 CREATE INDEX IF NOT EXISTS facets_suffix ON facets(suffix);
 CREATE INDEX IF NOT EXISTS outputs_owner ON outputs(owner);
 CREATE INDEX IF NOT EXISTS outputs_shard ON outputs(shard, path);
+CREATE INDEX IF NOT EXISTS outputs_folded ON outputs(lower(path));
+CREATE INDEX IF NOT EXISTS sources_suffix ON sources(suffix);
 """
+
+
+class CacheDamaged(Exception):
+    """Something read from the store is not what sitegen writes there: the
+    build starts over in full, without it. Raised from any :class:`Store` method."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    """A content file as the store remembers it."""
+
+    path: str
+    sig: str
+    sha256: str
+    suffix: str | None
+    key_ids: str
 
 
 def cache_dir_for(output_dir: Path) -> Path:
@@ -72,19 +98,64 @@ def cache_dir_for(output_dir: Path) -> Path:
     return output_dir.parent / f".{output_dir.name}.sitegen-cache"
 
 
-@dataclass
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise CacheDamaged(f"expected text, found {type(value).__name__}")
+    return value
+
+
+#: Paths sitegen never writes: the only dot-paths it publishes are these.
+_FOREIGN_DOT = re.compile(r"\A\.(?!well-known/|nojekyll\Z)")
+
+
+def _route(value: object) -> str:
+    try:
+        path = check_route(_text(value))
+    except ValueError as e:
+        raise CacheDamaged(f"a stored output path is not a route sitegen writes ({e})") from None
+    if _FOREIGN_DOT.match(path):
+        raise CacheDamaged(f"a stored output path is not a route sitegen writes: {path!r:.60}")
+    return path
+
+
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise CacheDamaged(f"expected a count, found {value!r:.40}")
+    return value
+
+
+def parse_summary(data: object) -> Summary:
+    """A stored summary, checked (:class:`CacheDamaged` if it is not one sitegen wrote)."""
+    try:
+        return Summary.from_json(data if isinstance(data, (bytes, str)) else b"")
+    except (ValueError, TypeError) as e:
+        raise CacheDamaged(f"a stored record summary is not valid ({e})") from None
+
+
 class Store:
     """An open store. ``reused`` is False for a new, empty store; ``reason``
-    then says why the previous one was not used."""
+    then says why the previous one was not used. Methods raise
+    :class:`CacheDamaged` for content sitegen would not have written and
+    ``sqlite3.Error`` for a failing database."""
 
-    db: sqlite3.Connection
-    path: Path
-    reused: bool
-    reason: str
+    def __init__(self, db: sqlite3.Connection, path: Path, *, reused: bool, reason: str) -> None:
+        self.db, self.path, self.reused, self.reason = db, path, reused, reason
+
+    # -- meta ----------------------------------------------------------------------------------
 
     def meta(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        return _text(row[0]) if row else default
+
+    def meta_json(self, key: str, default: object) -> object:
+        """A JSON value kept in ``meta`` (:class:`CacheDamaged` if unreadable)."""
+        raw = self.meta(key)
+        if raw is None:
+            return default
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise CacheDamaged(f"meta {key} is not JSON") from None
 
     def set_meta(self, **values: str) -> None:
         self.db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
@@ -97,8 +168,245 @@ class Store:
     def commit(self) -> None:
         self.db.commit()
 
+    def abandon(self) -> None:
+        """Roll back and close, whatever state the database is in."""
+        for step in (self.db.rollback, self.db.close):
+            try:
+                step()
+            except sqlite3.Error:
+                pass
+
     def close(self) -> None:
         self.db.close()
+
+    # -- sources -------------------------------------------------------------------------------
+
+    def sources_by_path(self) -> Iterator[tuple[str, str, str | None]]:
+        """``(path, sig, suffix)`` of every known content file, sorted by path."""
+        for path, sig, suffix in self.db.execute("SELECT path, sig, suffix FROM sources ORDER BY path"):
+            yield _text(path), _text(sig), None if suffix is None else _text(suffix)
+
+    def forget_source(self, path: str) -> None:
+        self.db.execute("DELETE FROM sources WHERE path = ?", (path,))
+
+    def remember_sources(self, rows: Iterable[SourceRow]) -> None:
+        self.db.executemany("INSERT OR REPLACE INTO sources VALUES (?, ?, ?, ?, ?)",
+                            [(r.path, r.sig, r.sha256, r.suffix, r.key_ids) for r in rows])
+
+    def suffixes_naming_key(self, key_id: str) -> list[str | None]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT suffix FROM sources WHERE ' ' || key_ids || ' ' LIKE ?",
+                                              (f"% {key_id} %",))]
+
+    def suffixes_not_published(self) -> list[str | None]:
+        """Suffixes of content files that did not verify last time (or could not be identified)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT suffix FROM sources WHERE suffix IS NULL OR suffix NOT IN (SELECT suffix FROM entries)")]
+
+    def members(self, suffix: str) -> list[SourceRow]:
+        """The content files that claim ``suffix``, sorted by path."""
+        return [SourceRow(_text(p), "", _text(h), suffix, _text(k)) for p, h, k in self.db.execute(
+            "SELECT path, sha256, key_ids FROM sources WHERE suffix = ? ORDER BY path", (suffix,))]
+
+    def source_groups(self) -> Iterator[SourceRow]:
+        """Every content file, identified ones grouped by suffix (in suffix order), then the rest."""
+        for p, h, s, k in self.db.execute("SELECT path, sha256, suffix, key_ids FROM sources "
+                                          "ORDER BY suffix IS NULL, suffix, path"):
+            yield SourceRow(_text(p), "", _text(h), None if s is None else _text(s), _text(k))
+
+    def unidentified_paths(self) -> list[str]:
+        return [_text(r[0]) for r in self.db.execute("SELECT path FROM sources WHERE suffix IS NULL ORDER BY path")]
+
+    def entry_task_count(self) -> int:
+        """Distinct suffixes plus unidentified files: the tasks of a full build."""
+        return _count(self.db.execute("SELECT count(DISTINCT suffix) + (SELECT count(*) FROM sources "
+                                      "WHERE suffix IS NULL) FROM sources").fetchone()[0])
+
+    def sources_of_facet(self, facet: str, limit: int = 2) -> list[str]:
+        """Some content files of records listed under ``facet`` (for messages)."""
+        return [_text(r[0]) for r in self.db.execute(
+            "SELECT s.path FROM facets f JOIN sources s ON s.suffix = f.suffix WHERE f.facet = ? "
+            "ORDER BY s.path LIMIT ?", (facet, limit))]
+
+    # -- entries and facets ----------------------------------------------------------------------
+
+    def entry_summary(self, suffix: str) -> Summary | None:
+        row = self.db.execute("SELECT summary FROM entries WHERE suffix = ?", (suffix,)).fetchone()
+        return None if row is None else parse_summary(row[0])
+
+    def drop_entry(self, suffix: str) -> None:
+        self.db.execute("DELETE FROM entries WHERE suffix = ?", (suffix,))
+        self.db.execute("DELETE FROM facets WHERE suffix = ?", (suffix,))
+
+    def add_entry(self, summary: Summary, raw_summary: bytes, *, inputs: str, updated_at: str,
+                  facets: Iterable[tuple[str, str]]) -> None:
+        """Record a published entry and its listing memberships ``(facet, label)``."""
+        self.db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (summary.suffix, inputs, raw_summary.decode(), summary.submitted_at, summary.arxiv_id,
+                         summary.version, updated_at))
+        self.db.executemany("INSERT INTO facets VALUES (?, ?, ?, ?)",
+                            [(f, label, summary.submitted_at, summary.suffix) for f, label in facets])
+
+    def entry_count(self) -> int:
+        return _count(self.db.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+    def bundle_count(self) -> int:
+        return _count(self.db.execute(
+            "SELECT count(*) FROM entries WHERE json_extract(summary, '$.has_bundle')").fetchone()[0])
+
+    def all_suffixes(self) -> list[str]:
+        return [_text(r[0]) for r in self.db.execute("SELECT suffix FROM entries")]
+
+    def newest_updated_at(self) -> str | None:
+        row = self.db.execute("SELECT max(updated_at) FROM entries").fetchone()
+        return None if row[0] is None else _text(row[0])
+
+    def newest(self, limit: int) -> list[Summary]:
+        return [parse_summary(r[0]) for r in self.db.execute(
+            "SELECT summary FROM entries ORDER BY submitted_at DESC, suffix DESC LIMIT ?", (limit,))]
+
+    def sitemap_records(self) -> Iterator[tuple[str, str]]:
+        """``(suffix, updated_at)`` of every entry, newest first."""
+        for s, u in self.db.execute("SELECT suffix, updated_at FROM entries ORDER BY submitted_at DESC, suffix DESC"):
+            yield _text(s), _text(u)
+
+    def arxiv_clusters(self, arxiv_ids: Iterable[str] | None) -> Iterator[tuple[str, list[bytes]]]:
+        """``(arxiv_id, [summary JSON…])`` of every (or the named) arXiv id, versions ascending."""
+        if arxiv_ids is None:
+            rows = self.db.execute("SELECT arxiv_id, summary FROM entries ORDER BY arxiv_id, version, suffix")
+            yield from _grouped(rows)
+            return
+        for a in sorted(arxiv_ids):
+            members = [_blob(r[0]) for r in self.db.execute(
+                "SELECT summary FROM entries WHERE arxiv_id = ? ORDER BY version, suffix", (a,))]
+            yield a, members
+
+    def short_clusters(self, prefixes: Iterable[str] | None) -> Iterator[tuple[str, list[bytes]]]:
+        """``(8-character prefix, [summary JSON…])`` of every (or the named) short prefix."""
+        if prefixes is None:
+            yield from _grouped(self.db.execute("SELECT substr(suffix, 1, 8), summary FROM entries ORDER BY suffix"))
+            return
+        for p in sorted(prefixes):
+            members = [_blob(r[0]) for r in self.db.execute(
+                "SELECT summary FROM entries WHERE suffix >= ? AND suffix < ? ORDER BY suffix", (p, p + "\x7f"))]
+            yield p, members
+
+    def facet_counts(self) -> dict[str, tuple[str, int]]:
+        """``{facet: (label, records)}``; the label is the smallest spelling seen."""
+        return {_text(f): (_text(label), _count(n)) for f, label, n in self.db.execute(
+            "SELECT facet, min(label), count(*) FROM facets GROUP BY facet")}
+
+    def facet_members(self, facet: str) -> Iterator[bytes]:
+        """Summary JSON of the records listed under ``facet``, newest first."""
+        for r in self.db.execute("SELECT e.summary FROM facets f JOIN entries e ON e.suffix = f.suffix "
+                                 "WHERE f.facet = ? ORDER BY f.submitted_at DESC, f.suffix DESC", (facet,)):
+            yield _blob(r[0])
+
+    # -- outputs -------------------------------------------------------------------------------
+
+    def outputs_of(self, owner: str) -> list[tuple[str, str]]:
+        """``(path, sha256)`` of the files ``owner`` published; every path must
+        be one sitegen could have written (threat: a forged row that makes the
+        next build delete ``.git/config`` or write outside the tree)."""
+        return [(_route(p), _text(h)) for p, h in
+                self.db.execute("SELECT path, sha256 FROM outputs WHERE owner = ?", (owner,))]
+
+    def release_outputs(self, owner: str) -> list[tuple[str, str]]:
+        """Forget the files ``owner`` published, returning them ``(path, sha256)``."""
+        old = self.outputs_of(owner)
+        self.db.execute("DELETE FROM outputs WHERE owner = ?", (owner,))
+        return old
+
+    def owners_with_prefix(self, prefix: str) -> list[str]:
+        return [_text(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT owner FROM outputs WHERE substr(owner, 1, ?) = ?", (len(prefix), prefix))]
+
+    def add_outputs(self, rows: list[tuple[str, str, int, str, str]]) -> None:
+        """``(path, owner, size, sha256, shard)`` rows; raises ``sqlite3.IntegrityError``
+        when a path is already owned."""
+        self.db.executemany("INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", rows)
+
+    def owner_of(self, path: str) -> str | None:
+        row = self.db.execute("SELECT owner FROM outputs WHERE path = ?", (path,)).fetchone()
+        return None if row is None else _text(row[0])
+
+    def output_totals(self) -> tuple[int, int]:
+        """``(files, bytes)`` of every recorded output."""
+        n, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM outputs").fetchone()
+        return _count(n), _count(total)
+
+    def case_collisions(self, paths: Iterable[str] | None = None) -> list[tuple[str, str, str, str]]:
+        """Pairs of recorded outputs whose paths differ only in ASCII letter case,
+        ``(path_a, owner_a, path_b, owner_b)``: of ``paths`` (new ones) or of all."""
+        if paths is None:
+            rows = self.db.execute(
+                "SELECT a.path, a.owner, b.path, b.owner FROM outputs a JOIN outputs b "
+                "ON lower(a.path) = lower(b.path) AND a.path < b.path "
+                "WHERE lower(a.path) IN (SELECT lower(path) FROM outputs GROUP BY lower(path) HAVING count(*) > 1)")
+            return [tuple(map(_text, r)) for r in rows]  # type: ignore[misc]
+        out = []
+        for p in paths:
+            for q, owner in self.db.execute("SELECT path, owner FROM outputs WHERE lower(path) = lower(?) AND path != ?",
+                                            (p, p)):
+                out.append((p, self.owner_of(p) or "", _text(q), _text(owner)))
+        return out
+
+    def seal_rows(self, length: int) -> Iterator[tuple[str, Iterator[tuple[str, int, str]]]]:
+        """Every output grouped by shard prefix of ``length`` hex digits, paths sorted."""
+        rows = self.db.execute("SELECT substr(shard, 1, ?), path, size, sha256 FROM outputs "
+                               "ORDER BY substr(shard, 1, ?), path", (length, length))
+        current: str | None = None
+        batch: list[tuple[str, int, str]] = []
+        for prefix, path, size, sha in rows:
+            if prefix != current and batch:
+                yield _text(current), iter(batch)
+                batch = []
+            current = prefix
+            batch.append((_text(path), _count(size), _text(sha)))
+        if batch:
+            yield _text(current), iter(batch)
+
+    def shard_rows(self, prefix: str) -> list[tuple[str, int, str]]:
+        """The outputs of one shard, paths sorted."""
+        hi = prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\x7f"
+        return [(_text(p), _count(n), _text(h)) for p, n, h in self.db.execute(
+            "SELECT path, size, sha256 FROM outputs WHERE shard >= ? AND shard < ? ORDER BY path", (prefix, hi))]
+
+    # -- snapshot shards -------------------------------------------------------------------------
+
+    def shards(self) -> dict[str, tuple[int, int, int, str]]:
+        """``{prefix: (count, bytes, size, sha256)}`` of the stored snapshot shards."""
+        return {_text(p): (_count(c), _count(b), _count(z), _text(h))
+                for p, c, b, z, h in self.db.execute("SELECT prefix, count, bytes, size, sha256 FROM shards")}
+
+    def forget_shards(self, prefixes: Iterable[str] | None = None) -> None:
+        if prefixes is None:
+            self.db.execute("DELETE FROM shards")
+        else:
+            self.db.executemany("DELETE FROM shards WHERE prefix = ?", [(p,) for p in prefixes])
+
+    def remember_shard(self, prefix: str, count: int, total_bytes: int, size: int, sha256: str) -> None:
+        self.db.execute("INSERT INTO shards VALUES (?, ?, ?, ?, ?)", (prefix, count, total_bytes, size, sha256))
+
+
+def _blob(value: object) -> bytes:
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, bytes):
+        return value
+    raise CacheDamaged("a stored record summary is not text")
+
+
+def _grouped(rows: Iterable[tuple[object, object]]) -> Iterator[tuple[str, list[bytes]]]:
+    current: str | None = None
+    members: list[bytes] = []
+    for key, summary in rows:
+        if key != current and members:
+            yield _text(current), members
+            members = []
+        current = _text(key)
+        members.append(_blob(summary))
+    if members:
+        yield _text(current), members
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -107,6 +415,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA synchronous = NORMAL")
     db.execute("PRAGMA cache_size = -65536")  # 64 MiB page cache, bounded whatever the site size
     db.execute("PRAGMA temp_store = FILE")
+    db.execute("PRAGMA trusted_schema = OFF")  # no functions run from a schema someone else wrote
     return db
 
 
@@ -128,16 +437,21 @@ def open_store(path: Path, *, output_dir: Path, published_tree: str | None, disc
     """Open the store at ``path`` for a build of ``output_dir`` whose published
     snapshot has ``tree_sha256 == published_tree`` (None: nothing published).
     ``discard``: start empty anyway, for this reason. Never raises for a bad
-    store: it is replaced by an empty one."""
+    store: it is replaced by an empty one (``sqlite3.Error`` only if a new
+    one cannot be made either)."""
     identity = {"format": STORE_FORMAT, "sitegen": __version__, "output_dir": str(output_dir.absolute())}
     if discard:
         return _new(path, identity, discard)
     if not path.exists():
         return _new(path, identity, "no cache yet")
+    if path.is_symlink() or not path.is_file():
+        return _new(path, identity, "cache is not a regular file; rebuilt")
     try:
         db = _connect(path)  # no quick_check: it reads the whole file (5 s at 100k records);
         found = dict(db.execute("SELECT key, value FROM meta").fetchall())  # damage found later restarts the build
     except sqlite3.DatabaseError as e:
+        if type(e) is not sqlite3.DatabaseError and not isinstance(e, sqlite3.IntegrityError):
+            raise  # an I/O failure (disk full, file too large), not damage: the caller reports it
         try:
             db.close()
         except Exception:  # noqa: BLE001 - a damaged handle; we are replacing it
@@ -146,7 +460,7 @@ def open_store(path: Path, *, output_dir: Path, published_tree: str | None, disc
     for key, want in identity.items():
         if found.get(key) != want:
             db.close()
-            return _new(path, identity, f"cache was made for {key} {found.get(key)!r}, not {want!r}; rebuilt")
+            return _new(path, identity, f"cache was made for {key} {found.get(key)!r:.80}, not {want!r}; rebuilt")
     if published_tree is None or found.get("tree_sha256") != published_tree:
         db.close()
         return _new(path, identity, "cache does not describe the published tree; rebuilt")

@@ -33,7 +33,8 @@ from sitegen.verify.rollback import find_rollbacks
 from sitegen.site.search import stub_page, stub_path
 from sitegen.site.summary import Summary
 from sitegen.verify.documents import verify_documents
-from sitegen.build.publish import PendingSink, StagingSink
+from sitegen.build.publish import SinkSpec
+from sitegen.build.store import CacheDamaged
 
 __all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult", "DocOutcome", "AliasTask", "ListingTask",
            "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
@@ -43,20 +44,22 @@ __all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult",
 @dataclass(frozen=True)
 class WorkContext:
     """Everything a worker needs, fixed for the whole build (picklable).
-    ``mode`` is ``"staging"`` (a complete new tree in ``target``) or
-    ``"pending"`` (only changed files, content-addressed, in ``target``);
-    ``stubs`` is where workers write search stubs (None: return them)."""
+    ``sink`` says where files go (:class:`~sitegen.build.publish.SinkSpec`);
+    ``stubs`` is where workers write search stubs (None: return them);
+    ``build_time`` is shown on pages only with ``SOURCE_DATE_EPOCH``."""
 
     settings: Settings
     keyring: Keyring
     theme: Theme
     nav_pages: tuple[tuple[str, str], ...]
-    when: str | None
-    mode: str
-    target: Path
-    published: Path
+    build_time: str | None
+    sink: SinkSpec
     stubs: Path | None
     allow_rollback: bool
+
+    @property
+    def published(self) -> Path:
+        return self.sink.published
 
 
 @dataclass(frozen=True)
@@ -110,11 +113,12 @@ class AliasTask:
 
 @dataclass(frozen=True)
 class ListingTask:
-    """Pages ``first``… of the listing ``facet``; ``members`` are the
-    summaries (JSON) on those pages, in listing order."""
+    """Pages ``first``… of the listing ``facet`` (shown as ``label``);
+    ``members`` are the summaries (JSON) on those pages, in listing order."""
 
     owner: str
     facet: str
+    label: str
     total: int
     first: int
     members: tuple[bytes, ...]
@@ -141,9 +145,8 @@ class Worker:
 
     def __init__(self, ctx: WorkContext) -> None:
         self.ctx = ctx
-        self.renderer = Renderer(ctx.theme, ctx.settings, ctx.nav_pages, ctx.when)
-        sink_type = StagingSink if ctx.mode == "staging" else PendingSink
-        self.sink = sink_type(ctx.target, ctx.published)
+        self.renderer = Renderer(ctx.theme, ctx.settings, ctx.nav_pages, ctx.build_time)
+        self.sink = ctx.sink.open()
         self.content_dir = ctx.settings.content_dir
         self.made_stub_dirs: set[str] = set()
 
@@ -177,7 +180,8 @@ class Worker:
         empty = EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), None, "", (), 0, None)
         if entry is None:
             return empty
-        rollbacks = () if self.ctx.allow_rollback else tuple(find_rollbacks([entry], self.ctx.published, max_bytes=s.max_document_bytes))
+        rollbacks = () if self.ctx.allow_rollback else tuple(
+            find_rollbacks([entry], self.ctx.published, max_bytes=s.max_document_bytes))
         if rollbacks:
             return EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), rollbacks,
                               None, "", (), 0, None)
@@ -206,7 +210,7 @@ class Worker:
         return self.aliases(task) if isinstance(task, AliasTask) else self.listing(task)
 
     def aliases(self, task: AliasTask) -> PagesResult:
-        members = [Summary.from_json(m) for m in task.members]
+        members = _summaries(task.members)
         titles = {m.suffix: m.title for m in members}
         items = [(kind, value, path, AliasTarget(m.pith_number, m.suffix, m.version, m.has_record, m.has_bundle))
                  for m in members for kind, value, path in alias_paths(m.arxiv_id, m.version, m.suffix)
@@ -216,12 +220,21 @@ class Worker:
         return PagesResult(task.owner, entries, written)
 
     def listing(self, task: ListingTask) -> PagesResult:
-        members = [Summary.from_json(m) for m in task.members]
-        files = self.renderer.listing_files(task.facet, members, task.total, task.first)
+        members = _summaries(task.members)
+        files = self.renderer.listing_files(task.facet, task.label, members, task.total, task.first)
         entries, written = self._put_all(files, dict(task.old))
         return PagesResult(task.owner, entries, written)
 
 
+def _summaries(raw: tuple[bytes, ...]) -> list[Summary]:
+    try:
+        return [Summary.from_json(m) for m in raw]
+    except (ValueError, TypeError) as e:  # from the store: untrusted
+        raise CacheDamaged(f"a stored record summary is not valid ({e})") from None
+
+
+# The pool-initializer pattern: each worker process builds its Worker once,
+# here, instead of unpickling it with every batch.
 _WORKER: list[Worker] = []  # this process's Worker, set once by init_process (pool initializer)
 
 

@@ -37,19 +37,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Iterable
 
 import orjson
 
 from sitegen import __version__
 from sitegen.pith import canonical, keys
+from sitegen.errors import quote
 from sitegen.mirror.key import MirrorKey, public_document
+from sitegen.pith.routes import check_route
+from sitegen.pith.strict_json import parse_strict_json
 from sitegen.model import FileEntry, OutputFile
 
 __all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "shard_of", "prefix_length", "seal_tree",
-           "snapshot_sha256", "tree_sha256", "read_previous", "path_hash", "shard_file", "snapshot_file",
+           "snapshot_sha256", "tree_sha256", "parse_snapshot", "parse_shard", "shard_path", "MAX_SNAPSHOT_BYTES", "path_hash", "shard_file", "snapshot_file",
            "mirror_key_file"]
 
 SNAPSHOT_PATH = "pith-mirror-snapshot.json"
@@ -96,7 +99,7 @@ def shard_file(prefix: str, files: Iterable[tuple[str, int, str]]) -> tuple[Outp
     listed = [{"path": p, "size": n, "sha256": h} for p, n, h in files]
     # Canonical JSON (docs/protocol.md §1) via orjson: identical for strings and integers, 20× faster.
     data = orjson.dumps({"shard": prefix, "files": listed}, option=orjson.OPT_SORT_KEYS) + b"\n"
-    path = f"{SHARD_DIR}files-{prefix or 'all'}.json"
+    path = shard_path(prefix)
     return OutputFile(path, data), {"prefix": prefix, "path": path, "count": len(listed), "size": len(data),
                                     "sha256": hashlib.sha256(data).hexdigest()}
 
@@ -143,13 +146,74 @@ def mirror_key_file(mirror_key: MirrorKey) -> OutputFile:
     return OutputFile(MIRROR_KEY_PATH, (json.dumps(public_document(mirror_key), indent=2) + "\n").encode())
 
 
-def read_previous(output_dir: Path) -> dict[str, Any] | None:
-    """The snapshot the current output tree publishes, if any and readable."""
-    try:
-        doc = json.loads((output_dir / SNAPSHOT_PATH).read_bytes())
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and isinstance(doc.get("version"), int) else None
+_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
+_PREFIX = re.compile(r"\A[0-9a-f]{0,4}\Z")
+#: Size cap for reading a snapshot or one shard (a shard lists ~10,000 files, ~1.2 MB).
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
+
+
+def shard_path(prefix: str) -> str:
+    """Where the shard of ``prefix`` is published."""
+    return f"{SHARD_DIR}files-{prefix or 'all'}.json"
+
+
+def parse_snapshot(data: bytes) -> dict[str, Any]:
+    """A snapshot document, parsed strictly and shape-checked — the fields
+    sitegen relies on have the types and formats it writes, its shards are
+    where sitegen puts them, and ``snapshot_sha256`` matches. Raises
+    ``ValueError`` naming the first problem. (It says nothing about the
+    signature; :mod:`sitegen.mirror.audit` checks that.)"""
+    doc = parse_strict_json(data)
+    if not isinstance(doc, dict) or doc.get("snapshot_type") != "pith_mirror_snapshot":
+        raise ValueError("not a pith_mirror_snapshot")
+
+    def need(key: str, ok: Any) -> Any:
+        value = doc.get(key)
+        if not ok(value):
+            raise ValueError(f"{key}: unexpected value {quote(value, 60)}")
+        return value
+
+    def count(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    need("version", lambda v: count(v) and v >= 1)
+    need("tree_sha256", lambda v: isinstance(v, str) and bool(_HEX64.match(v)))
+    need("snapshot_sha256", lambda v: isinstance(v, str) and bool(_HEX64.match(v)))
+    need("file_count", count)
+    need("total_bytes", count)
+    need("generated_at", lambda v: isinstance(v, str))
+    length = need("shard_prefix_length", lambda v: count(v) and v <= 4)
+    shards = need("shards", lambda v: isinstance(v, list))
+    for i, sh in enumerate(shards):
+        if not (isinstance(sh, dict) and isinstance(sh.get("prefix"), str) and _PREFIX.match(sh["prefix"])
+                and len(sh["prefix"]) == length and sh.get("path") == shard_path(sh["prefix"])
+                and count(sh.get("count")) and count(sh.get("size"))
+                and isinstance(sh.get("sha256"), str) and _HEX64.match(sh["sha256"])):
+            raise ValueError(f"shards[{i}]: not a shard description sitegen writes")
+    if doc["snapshot_sha256"] != snapshot_sha256(doc):
+        raise ValueError("snapshot_sha256: does not match the snapshot's content")
+    return doc
+
+
+def parse_shard(data: bytes, prefix: str) -> list[tuple[str, int, str]]:
+    """The ``(path, size, sha256)`` a shard lists, checked like
+    :func:`parse_snapshot`: paths are relative and confined (no ``..``, no
+    absolute paths), sorted, and in the shard their hash names. Raises
+    ``ValueError``."""
+    doc = parse_strict_json(data)
+    if not isinstance(doc, dict) or doc.get("shard") != prefix or not isinstance(doc.get("files"), list):
+        raise ValueError("not a snapshot shard")
+    out: list[tuple[str, int, str]] = []
+    for i, f in enumerate(doc["files"]):
+        if not (isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("size"), int)
+                and not isinstance(f.get("size"), bool) and f["size"] >= 0
+                and isinstance(f.get("sha256"), str) and _HEX64.match(f["sha256"])):
+            raise ValueError(f"files[{i}]: not a file entry")
+        check_route(f["path"])
+        if shard_of(f["path"], len(prefix)) != prefix:
+            raise ValueError(f"files[{i}].path: listed in the wrong shard")
+        out.append((f["path"], f["size"], f["sha256"]))
+    return out
 
 
 def _compact(obj: Any) -> bytes:

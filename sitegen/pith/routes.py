@@ -9,12 +9,32 @@ Templates receive these paths through views; they never assemble a route.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from sitegen.errors import quote
 from sitegen.pith.numbers import SHORT_LEN
 
-__all__ = ["RESOLVER_HOST", "Routes", "routes_for", "record_link_paths", "bundle_link_paths", "alias_paths", "SHORT_LENGTHS",
+__all__ = ["check_route", "RESOLVER_HOST", "Routes", "routes_for", "record_link_paths", "bundle_link_paths", "alias_paths", "SHORT_LENGTHS",
            "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
+
+_BAD_SEGMENT = re.compile(r'[\x00-\x1f\x7f\\:*?"<>|]')
+_MAX_SEGMENT, _MAX_PATH = 255, 1024
+
+
+def check_route(rel: str) -> str:
+    """Return ``rel`` if it is a safe relative POSIX path; raise ``ValueError``:
+    empty, overlong, absolute, ``.``/``..``/empty segments, backslashes, NUL,
+    control or Windows-reserved characters (threat: writing outside the tree)."""
+    if not isinstance(rel, str) or not rel or len(rel) > _MAX_PATH:
+        raise ValueError("empty or overlong output path")
+    if rel.startswith("/"):
+        raise ValueError("absolute output path")
+    for segment in rel.split("/"):
+        if segment in ("", ".", "..") or len(segment) > _MAX_SEGMENT or _BAD_SEGMENT.search(segment):
+            raise ValueError(f"unsafe path segment {quote(segment, 40)}")
+    return rel
+
 
 #: The resolver's host: every ``links`` URL in a Pith document names it
 #: (observed on every real document, docs/protocol.md §5).

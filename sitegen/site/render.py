@@ -13,10 +13,7 @@ anywhere in the theme.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
 
 import jinja2
 
@@ -31,10 +28,10 @@ from sitegen.pith.routes import routes_for
 from sitegen.site.theme import Theme, make_environment
 from sitegen.site.views import RecordView, json_for_script, record_view, scholarly_article
 
-__all__ = ["Renderer", "listing_paths", "site_files", "format_when"]
+__all__ = ["Renderer", "listing_paths", "site_files", "build_timestamp"]
 
 
-def format_when(settings: Settings, newest: str | None) -> str:
+def build_timestamp(settings: Settings, newest: str | None) -> str:
     """The build's timestamp: ``SOURCE_DATE_EPOCH`` if set, else ``newest``
     (the latest ``updated_at``/``built_at`` of the published documents,
     normalised to UTC) — never the wall clock, so two builds of the same
@@ -179,26 +176,27 @@ class Renderer:
         return [OutputFile(alias.path + "pith.json", _alias_json(alias, self.settings)),
                 OutputFile(alias.path + "index.html", self.page("alias.html", alias=alias, titles=titles))]
 
-    def listing_files(self, facet: str, items: list, total: int, first_page: int) -> list[OutputFile]:
+    def listing_files(self, facet: str, label: str, items: list, total: int, first_page: int) -> list[OutputFile]:
         """Pages ``first_page``… of the listing of ``facet`` (``year/<YYYY>`` or
-        ``category/<cat>``), ``items`` being the summaries on those pages, in
-        listing order; ``total`` is the listing's size (sitegen.listings)."""
-        kind, name = facet.split("/", 1)
+        ``category/<cat>``, lower-cased), shown as ``label``; ``items`` are the
+        summaries on those pages, in listing order; ``total`` is the listing's
+        size (sitegen.site.listings)."""
+        kind, key = facet.split("/", 1)
         root, heading = _FACET_ROOTS[kind]
-        title = f"Records from {name}" if kind == "year" else f"Records in {name} (primary or cross-listed)"
+        title = f"Records from {label}" if kind == "year" else f"Records in {label} (primary or cross-listed)"
         size = self.settings.page_size
         out = []
-        for p in paginate_window(items, total, size, f"{root}{name}/", first_page):
+        for p in paginate_window(items, total, size, f"{root}{key}/", first_page):
             out.append(OutputFile(p.path + "index.html", self.page(
                 "listing.html", path=p.path, heading=title, page=p, total=total,
                 parent={"path": root, "title": heading}, page_size=size)))
         return out
 
-    def facet_index(self, kind: str, counts: list[tuple[str, int]]) -> OutputFile:
-        """``years/`` or ``categories/``: every facet with its record count."""
+    def facet_index(self, kind: str, counts: list[tuple[str, str, int]]) -> OutputFile:
+        """``years/`` or ``categories/``: every facet ``(key, label, records)``."""
         root, heading = _FACET_ROOTS[kind]
         ordered = sorted(counts, reverse=(kind == "year"))
-        facets = [Facet(kind, name, f"{root}{name}/", n) for name, n in ordered]
+        facets = [Facet(kind, label, f"{root}{key}/", n) for key, label, n in ordered]
         return OutputFile(root + "index.html", self.page("facets.html", path=root, heading=heading, facets=facets))
 
 

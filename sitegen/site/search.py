@@ -35,7 +35,7 @@ from markupsafe import escape
 from sitegen.errors import ConfigError
 from sitegen.model import OutputFile
 
-__all__ = ["stub_page", "stub_path", "index_bucket", "buckets", "INDEX_DIR"]
+__all__ = ["stub_page", "stub_path", "index_part", "search_parts", "INDEX_DIR"]
 
 INDEX_DIR = "pagefind/"
 _PUNCT = re.compile(r"[./:\-]")
@@ -67,7 +67,7 @@ def stub_path(stubs: Path, year: str, suffix: str) -> Path:
     return stubs / year / f"{suffix}.html"
 
 
-def index_bucket(stubs: Path, year: str | None, prefix: str, workdir: Path) -> list[OutputFile]:
+def index_part(stubs: Path, year: str | None, prefix: str, workdir: Path) -> list[OutputFile]:
     """Run Pagefind over the stubs of ``year`` (None: every year) and return
     its bundle as output files under ``pagefind/<prefix>``. ``workdir`` must be
     on the same filesystem as ``stubs``. Raises :class:`ConfigError` if the
@@ -97,7 +97,7 @@ def index_bucket(stubs: Path, year: str | None, prefix: str, workdir: Path) -> l
             for p in sorted(bundle.rglob("*")) if p.is_file() and not _UI_KIT.match(p.name)]
 
 
-def buckets(year_counts: dict[str, int], split_above: int) -> dict[str, str | None]:
+def search_parts(year_counts: dict[str, int], split_above: int) -> dict[str, str | None]:
     """Search bundles: ``{"": None}`` (one bundle of every year) up to
     ``split_above`` records; above, ``{"<year>/": year}`` — each submission
     year its own bundle, merged in the browser (Pagefind ``mergeIndex``), so

@@ -1,0 +1,79 @@
+"""Ctrl-C and SIGTERM: one line, exit 130 / 143, no traceback, no hang, no
+temporary directory left, and the published tree as it was — for ``build``
+(a terminal sends SIGINT to the whole process group, workers included) and
+for ``serve``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pithfactory import REPO, make_record, make_site
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
+pytestmark = pytest.mark.slow
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def big_site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("interrupts")
+    docs = {f"gen/r{i}.json": make_record(arxiv_id=f"2202.{i:05d}", title=f"Paper {i}") for i in range(1500)}
+    return make_site(root, docs=docs), root
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen:
+    # A new session: the test plays the terminal and signals the whole group.
+    return subprocess.Popen([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupting_a_full_build_of_the_whole_process_group(big_site, sig, code):
+    site, root = big_site
+    out = root / f"out-{code}"
+    assert subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
+                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=ENV).returncode == 0
+    (out / "CNAME").write_text("mirror.example.org\n")
+    before = files(out)
+    proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
+                   "--base-url", "https://mirror.test/"], root)
+    time.sleep(3.0)  # well inside verify + render of 1,500 documents
+    os.killpg(proc.pid, sig)
+    stdout, stderr = proc.communicate(timeout=60)  # never hangs
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert ("interrupted" if code == 130 else "terminated") in stderr and "nothing half-done" in stderr
+    assert files(out) == before
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(f".out-{code}.")) == [
+        f".out-{code}.lock", f".out-{code}.sitegen-cache"]
+    assert not (root / f".out-{code}.sitegen-cache" / "pending").exists()
+
+
+def test_ctrl_c_stops_serve_with_one_line_and_removes_its_build(big_site, tmp_path):
+    site = make_site(tmp_path, seeds=True)
+    proc = _start(["serve", str(site), "--port", "0", "--no-watch"], tmp_path)
+    line = ""
+    deadline = time.monotonic() + 60
+    while "Serving" not in line and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+    url = line.split(" at ", 1)[1].split(" ", 1)[0]
+    with urllib.request.urlopen(url) as response:
+        assert response.status == 200
+    temp_dirs = {p for p in Path("/tmp").glob("sitegen-serve-*")}
+    os.killpg(proc.pid, signal.SIGINT)
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == "sitegen serve: stopped"
+    assert {p for p in Path("/tmp").glob("sitegen-serve-*")} <= temp_dirs
+    assert not any(p.exists() for p in temp_dirs - {p for p in Path("/tmp").glob("sitegen-serve-*")})

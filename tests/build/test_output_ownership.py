@@ -1,0 +1,148 @@
+"""The output directory is the user's: sitegen refuses a directory it did not
+make, and with ``--force`` (or in a tree it made) never deletes a file it did
+not write — full builds, incremental builds, and builds killed mid-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from pithfactory import REPO, make_record, make_site
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
+
+
+def build(site, out, *args):
+    return subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q", *args],
+                          capture_output=True, text=True, env=ENV)
+
+
+def files(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def git_worktree(out):
+    """A directory that is a git checkout with a tracked file and some history."""
+    out.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(out)], check=True)
+    (out / "CNAME").write_text("mirror.example.org\n")
+    (out / "notes" / "deploy.txt").parent.mkdir()
+    (out / "notes" / "deploy.txt").write_text("deployed by hand\n")
+    subprocess.run(["git", "-C", str(out), "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(out), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"],
+                   check=True)
+    return files(out)
+
+
+@pytest.fixture()
+def site(tmp_path):
+    return make_site(tmp_path, seeds=True, docs={"extra/r.json": make_record(arxiv_id="2301.00001")})
+
+
+def test_building_into_a_directory_sitegen_did_not_make_is_refused_and_loses_nothing(site, tmp_path):
+    out = tmp_path / "gh-pages"
+    before = git_worktree(out)
+    proc = build(site, out)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{out}: this directory was not made by sitegen" in proc.stderr and "--force" in proc.stderr
+    assert files(out) == before
+
+
+def test_force_publishes_into_a_git_worktree_and_every_foreign_file_survives_every_build(site, tmp_path):
+    out = tmp_path / "gh-pages"
+    before = git_worktree(out)
+    assert build(site, out, "--force").returncode == 0
+    after = files(out)
+    assert {k: v for k, v in after.items() if k in before} == before  # .git, CNAME, notes/ untouched
+    assert "pith-mirror-snapshot.json" in after and "index.html" in after
+    # Incremental: a document changes, one goes away.
+    (site / "content" / "extra" / "r.json").unlink()
+    assert build(site, out).returncode == 0
+    assert {k: v for k, v in files(out).items() if k in before} == before
+    # Full: the tree is swapped for a new one; foreign files are carried over.
+    assert build(site, out, "--full").returncode == 0
+    final = files(out)
+    assert {k: v for k, v in final.items() if k in before} == before
+    assert subprocess.run(["git", "-C", str(out), "log", "--oneline"], capture_output=True,
+                          text=True).stdout.count("\n") == 1
+
+
+def test_a_directory_holding_only_git_is_a_fresh_worktree_and_needs_no_force(site, tmp_path):
+    out = tmp_path / "pages"
+    out.mkdir()
+    subprocess.run(["git", "init", "-q", str(out)], check=True)
+    head = (out / ".git" / "HEAD").read_bytes()
+    assert build(site, out).returncode == 0
+    assert (out / ".git" / "HEAD").read_bytes() == head and (out / "index.html").is_file()
+
+
+def test_a_sitegen_tree_with_user_files_needs_no_force_and_keeps_them(site, tmp_path):
+    out = tmp_path / "out"
+    assert build(site, out).returncode == 0
+    (out / "README.md").write_text("hosted by me\n")
+    (out / "pith" / "notes.txt").write_text("a note inside sitegen's folder\n")
+    (out / ".well-known" / "security.txt").write_text("Contact: mailto:x@example.org\n")
+    assert build(site, out, "--full").returncode == 0
+    assert (out / "README.md").read_text() == "hosted by me\n"
+    assert (out / "pith" / "notes.txt").read_text() == "a note inside sitegen's folder\n"
+    assert (out / ".well-known" / "security.txt").is_file()
+
+
+def test_files_sitegen_no_longer_publishes_are_removed_by_a_full_build(site, tmp_path):
+    out = tmp_path / "out"
+    assert build(site, out).returncode == 0
+    gone = [p for p in files(out) if "2301.00001" in p]
+    assert gone
+    (site / "content" / "extra" / "r.json").unlink()
+    assert build(site, out, "--full").returncode == 0
+    assert not [p for p in files(out) if "2301.00001" in p]
+
+
+def test_a_foreign_file_in_the_way_of_the_new_tree_is_kept_aside_not_deleted(site, tmp_path):
+    out = tmp_path / "out"
+    (site / "sitegen.toml").write_text('aliases = false\n')
+    assert build(site, out).returncode == 0
+    (out / "arxiv").write_text("a file where the alias folder will go\n")  # the user's, not listed
+    (site / "sitegen.toml").write_text('aliases = true\n')
+    proc = build(site, out, "--full")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert "kept at" in proc.stderr and (out / "arxiv").is_dir()
+    kept = tmp_path / ".out.sitegen-cache" / "kept" / "arxiv"
+    assert kept.read_text() == "a file where the alias folder will go\n"
+
+
+def test_an_output_path_through_a_symlink_publishes_into_the_real_directory(site, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert build(site, tmp_path / "link").returncode == 0
+    assert (tmp_path / "link").is_symlink() and (tmp_path / "link" / "index.html").is_file()
+    assert build(site, tmp_path / "link", "--full").returncode == 0 and (tmp_path / "link").is_symlink()
+
+
+def test_the_builder_refuses_an_output_directory_that_is_a_symlink(site, tmp_path):
+    from dataclasses import replace
+
+    from sitegen.build import build as run_build
+    from sitegen.config import load_settings
+    from sitegen.errors import ConfigError
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    settings = replace(load_settings(site), output_dir=tmp_path / "link")
+    with pytest.raises(ConfigError, match="is a symlink"):
+        run_build(settings)
+    assert list((tmp_path / "real").iterdir()) == []
+
+
+def test_a_damaged_snapshot_makes_the_tree_foreign_so_nothing_is_deleted(site, tmp_path):
+    out = tmp_path / "out"
+    assert build(site, out).returncode == 0
+    (out / "pith-mirror-snapshot.json").write_text("{not json")
+    before = files(out)
+    proc = build(site, out)
+    assert proc.returncode == 1 and "not made by sitegen" in proc.stderr and files(out) == before
+    assert build(site, out, "--force").returncode == 0
+    assert json.loads((out / "pith-mirror-snapshot.json").read_text())["snapshot_type"] == "pith_mirror_snapshot"
