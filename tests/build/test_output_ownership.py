@@ -146,3 +146,26 @@ def test_a_damaged_snapshot_makes_the_tree_foreign_so_nothing_is_deleted(site, t
     assert proc.returncode == 1 and "not made by sitegen" in proc.stderr and files(out) == before
     assert build(site, out, "--force").returncode == 0
     assert json.loads((out / "pith-mirror-snapshot.json").read_text())["snapshot_type"] == "pith_mirror_snapshot"
+
+
+def test_static_file_differing_only_in_case_from_a_generated_page_is_an_error_naming_both(site, tmp_path):
+    out = tmp_path / "out"
+    (site / "static").mkdir()
+    (site / "static" / "Robots.txt").write_text("User-agent: *\n")
+    proc = build(site, out)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "differ only in letter case" in proc.stderr and "Robots.txt" in proc.stderr and "robots.txt" in proc.stderr
+    assert not out.exists()
+
+
+def test_categories_spelled_in_two_cases_share_one_listing_path(tmp_path):
+    upper = make_record(arxiv_id="2301.00011", primary_cat="cs.LG")
+    lower = make_record(arxiv_id="2301.00012", primary_cat="cs.lg")
+    site = make_site(tmp_path, seeds=False, docs={"a.json": upper, "b.json": lower})
+    out = tmp_path / "out"
+    assert build(site, out).returncode == 0
+    listing = (out / "categories" / "cs.lg" / "index.html").read_text()
+    assert "2301.00011" in listing and "2301.00012" in listing and "Records in cs.LG" in listing
+    assert not (out / "categories" / "cs.LG").exists()
+    paths = [p.relative_to(out).as_posix().lower() for p in out.rglob("*")]
+    assert len(paths) == len(set(paths))  # no two paths differ only in letter case
