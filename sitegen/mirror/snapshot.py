@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -44,18 +45,40 @@ from typing import Any, Iterable
 import orjson
 
 from sitegen import __version__
-from sitegen.pith import canonical, keys
+from sitegen.pith import canonical, keys, shapes
 from sitegen.mirror.key import MirrorKey, public_document
 from sitegen.model import FileEntry, OutputFile
 
-__all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "shard_of", "prefix_length", "seal_tree",
-           "snapshot_sha256", "tree_sha256", "read_previous", "path_hash", "shard_file", "snapshot_file",
+__all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "SNAPSHOT_SHAPE", "SHARD_SHAPE", "shard_of",
+           "prefix_length", "seal_tree", "snapshot_sha256", "tree_sha256", "read_previous", "path_hash", "shard_file", "snapshot_file",
            "mirror_key_file"]
 
 SNAPSHOT_PATH = "pith-mirror-snapshot.json"
 SHARD_DIR = ".well-known/pith-mirror/"
 MIRROR_KEY_PATH = "pith-mirror-key.json"
 
+
+#: The snapshot as a reader accepts it (shape language of :mod:`sitegen.pith.shapes`):
+#: exact types at every level, so a checker never indexes into a wrong type.
+SNAPSHOT_SHAPE = {
+    "snapshot_type": shapes.Const("pith_mirror_snapshot"),
+    "snapshot_format": shapes.Const("1.0"),
+    "version": int,
+    "generated_at": shapes.TIMESTAMP,
+    "expires": shapes.Nullable(shapes.TIMESTAMP),
+    "base_url": str,
+    "generator": str,
+    "file_count": int,
+    "total_bytes": int,
+    "tree_sha256": shapes.HEX64,
+    "shard_prefix_length": int,
+    "shards": [{"prefix": shapes.Regex(re.compile(r"\A[0-9a-f]{0,64}\Z"), "hex digits"),
+                "path": str, "count": int, "size": int, "sha256": shapes.HEX64}],
+    "snapshot_sha256": shapes.HEX64,
+    "signature": shapes.Opt(dict),
+}
+#: A shard document ``files-<prefix>.json``.
+SHARD_SHAPE = {"shard": str, "files": [{"path": str, "size": int, "sha256": shapes.HEX64}]}
 
 #: Files per shard the prefix length aims for: 1 shard up to 10k files, 16 up
 #: to 160k, 256 up to 2.56M, 4096 beyond (a full arXiv mirror, ~8M files).
