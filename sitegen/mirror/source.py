@@ -288,9 +288,10 @@ class HttpSource:
 
     @staticmethod
     def _read(response, request: _Request, max_bytes: int, late: str) -> bytes:
-        length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > max_bytes:
-            raise TooLarge(f"the server announces {int(length)} bytes, over the {max_bytes}-byte cap; not read")
+        length = (response.headers.get("Content-Length") or "").strip()
+        if length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > max_bytes):
+            raise TooLarge(f"the server announces {quote(length, 30)} bytes, over the {max_bytes}-byte cap; "
+                           "not read")
         data = bytearray()
         while len(data) <= max_bytes:
             chunk = response.read(min(_CHUNK, max_bytes + 1 - len(data)))

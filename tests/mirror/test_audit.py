@@ -293,10 +293,12 @@ def trickle_headers(h):
         time.sleep(0.25)
 
 
-def announce_a_terabyte(h):
-    h.send_response(200)
-    h.send_header("Content-Length", str(10**12))
-    h.end_headers()
+def announce(length: str):
+    def behaviour(h):
+        h.send_response(200)
+        h.send_header("Content-Length", length)
+        h.end_headers()
+    return behaviour
 
 
 def status(code):
@@ -319,9 +321,11 @@ def test_endless_snapshot_body_stops_at_the_cap(tree, capsys):
 
 
 def test_endless_or_oversized_file_body_is_read_only_to_its_listed_size(tree, capsys):
-    with hostile_server(tree, {"robots.txt": endless, "404.html": announce_a_terabyte}) as base:
+    with hostile_server(tree, {"robots.txt": endless, "404.html": announce(str(10**12)),
+                               "sitemap.xml": announce("9" * 5000), "feed.xml": announce("\u00b2")}) as base:
         code, out, err = run(capsys, base)
     assert code == 1 and "changed: robots.txt" in err and "changed: 404.html" in err
+    assert "changed: sitemap.xml" in err and "feed.xml" in err
     assert_clean(out, err)
 
 
