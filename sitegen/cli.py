@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -22,7 +23,10 @@ from sitegen.errors import BuildFailed, ConfigError, SitegenError, safe_text
 from sitegen.pith.keys import parse_key_document
 from sitegen.verify.keyring import load_keyring
 from sitegen.mirror.audit import check_mirror, default_state_file
-from sitegen.model import SourceFile, TrustedKey
+from sitegen.mirror.source import DEFAULT_TIMEOUT
+from sitegen.model import Keyring, SourceFile, TrustedKey
+from sitegen.pith import shapes
+from sitegen.pith.strict_json import parse_strict_json
 from sitegen.build.progress import Progress
 
 __all__ = ["main"]
@@ -75,11 +79,14 @@ def _parser() -> argparse.ArgumentParser:
                                    "files not listed, the snapshot's signature and freshness, and every Pith "
                                    "document against your trusted keys.")
     v.add_argument("target", metavar="TARGET", help="an output directory or the mirror's base URL")
-    v.add_argument("--keys", metavar="DIR", help="directory of trusted key documents (default: content/keys if present)")
+    v.add_argument("--keys", metavar="DIR", help="directory of trusted key documents (default: for a directory "
+                   "TARGET, TARGET/../content/keys; for a URL, ./content/keys — if present)")
     v.add_argument("--mirror-key", metavar="FILE", help="the operator's public mirror key document (mirror-key.json)")
     v.add_argument("--state", metavar="FILE", help="where to remember the newest snapshot seen per target "
                    "(default: ~/.cache/sitegen/seen-snapshots.json)")
     v.add_argument("--no-state", action="store_true", help="do not read or record snapshots seen before")
+    v.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+                   help=f"total time one HTTP request may take (default: {DEFAULT_TIMEOUT:g})")
     return p
 
 
@@ -141,54 +148,104 @@ def _load_key_file(path: str) -> TrustedKey:
     try:
         source = SourceFile(Path(path), path, Path(path).read_bytes())
     except OSError as e:
-        raise ConfigError(f"{path}: cannot read the mirror key: {e.strerror}") from None
+        raise ConfigError(f"{safe_text(path)}: cannot read the mirror key: {e.strerror}") from None
     key, problems = parse_key_document(source)
     if key is None:
         raise ConfigError("; ".join(str(p) for p in problems))
     return key
 
 
+def _verify_keys(args: argparse.Namespace, is_url: bool) -> tuple[Keyring | None, str]:
+    """The keyring ``sitegen verify`` trusts, and a line saying where it came from.
+
+    ``--keys DIR`` wins. Otherwise, for a directory TARGET, only the keys next
+    to the tree it checks (``TARGET/../content/keys``, a site's output dir);
+    for a URL, ``./content/keys``. None (documents not verified) if there is no
+    such directory."""
+    if args.keys:
+        keys_dir, how = Path(args.keys), "--keys"
+    elif is_url:
+        keys_dir, how = Path("content") / "keys", "the current directory's"
+    else:
+        keys_dir, how = Path(os.path.realpath(args.target)).parent / "content" / "keys", "next to the tree"
+    keys_dir = keys_dir.absolute()
+    if not args.keys and not keys_dir.is_dir():
+        return None, (f"keys: none at {safe_text(str(keys_dir))} ({how}) — Pith documents will NOT be verified; "
+                      "pass --keys DIR")
+    keyring, problems = load_keyring(keys_dir, Path.cwd())
+    if problems:
+        raise ConfigError("; ".join(str(p) for p in problems))
+    ids = ", ".join(k.key_id for k in keyring.keys())
+    return keyring, f"keys: {safe_text(str(keys_dir))} ({how}): {_n(len(keyring), 'trusted key')} ({ids})"
+
+
+def _load_state(state_file: Path | None, target_key: str) -> tuple[dict, dict | None]:
+    """All remembered snapshots, and the one for ``target_key`` (checked)."""
+    if state_file is None or not state_file.exists():
+        return {}, None
+    what = f"{safe_text(str(state_file))}: not a sitegen state file"
+    try:
+        seen_all = parse_strict_json(state_file.read_bytes())
+    except (OSError, ValueError) as e:
+        raise ConfigError(f"{what} ({safe_text(str(e), 200)}); delete it or pass --no-state") from None
+    if not isinstance(seen_all, dict):
+        raise ConfigError(f"{what}; delete it or pass --no-state")
+    seen = seen_all.get(target_key)
+    if seen is not None and shapes.validate(seen, {"version": int, "snapshot_sha256": str}):
+        raise ConfigError(f"{what} (its entry for {safe_text(target_key)} is damaged); delete it or pass --no-state")
+    return seen_all, seen
+
+
+def _print_capped(label: str, items: list[str], limit: int) -> None:
+    for item in items[:limit]:
+        _err(f"{label}{safe_text(item, 600)}")
+    if len(items) > limit:
+        _err(f"{label}… and {len(items) - limit} more")
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    keyring = None
-    keys_dir = Path(args.keys) if args.keys else Path("content/keys")
-    if args.keys or keys_dir.is_dir():
-        keyring, problems = load_keyring(keys_dir.resolve(), Path.cwd())
-        if problems:
-            raise ConfigError("; ".join(str(p) for p in problems))
+    if not args.timeout > 0:
+        raise ConfigError("--timeout: must be a positive number of seconds")
+    is_url = args.target.startswith(("http://", "https://"))
+    keyring, keys_line = _verify_keys(args, is_url)
     mirror_key = _load_key_file(args.mirror_key) if args.mirror_key else None
     state_file = None if args.no_state else Path(args.state) if args.state else default_state_file()
-    seen_all = {}
-    if state_file is not None and state_file.is_file():
-        try:
-            seen_all = json.loads(state_file.read_text())
-        except ValueError:
-            raise ConfigError(f"{state_file}: not a sitegen state file") from None
-    target_key = args.target if args.target.startswith(("http://", "https://")) else str(Path(args.target).resolve())
-    report = check_mirror(args.target, keyring=keyring, mirror_key=mirror_key, seen=seen_all.get(target_key))
-    print(f"sitegen verify {safe_text(args.target)}: snapshot version {report.version} "
-          f"generated {report.generated_at} ({report.file_count} files listed)")
+    target_key = args.target if is_url else os.path.realpath(args.target)
+    seen_all, seen = _load_state(state_file, target_key)
+    report = check_mirror(args.target, keyring=keyring, mirror_key=mirror_key, seen=seen, timeout=args.timeout)
+    about = (f"snapshot version {report.version} generated {report.generated_at} ({report.file_count} files listed)"
+             if report.version is not None else "no usable snapshot")
+    print(safe_text(f"sitegen verify {args.target}: {about}"))
+    print(f"  {keys_line}")
     for note in report.notes:
-        print(f"  {note}")
+        print(f"  {safe_text(note)}")
     print(f"  files: {report.files_ok} ok, {len(report.missing)} missing, {len(report.changed)} changed, "
           f"{len(report.extra)} extra")
     for label, paths in (("missing", report.missing), ("changed", report.changed), ("extra", report.extra)):
-        for path in paths[:50]:
-            _err(f"{label}: {safe_text(path)}")
-        if len(paths) > 50:
-            _err(f"{label}: … and {len(paths) - 50} more")
+        _print_capped(f"{label}: ", paths, 50)
     if keyring is not None:
-        print(f"  documents: {report.documents_verified} verified against {_n(len(keyring), 'trusted key')}")
-    for problem in report.problems:
-        _err(f"problem: {safe_text(problem, 600)}")
-    if report.ok:
-        if state_file is not None:
+        print(f"  documents: {report.documents_verified} verified (of {report.documents_listed} listed) against "
+              f"{_n(len(keyring), 'trusted key')}")
+    _print_capped("problem: ", report.problems, 200)
+    if not report.ok:
+        print("result: FAILED")
+        return 1
+    if state_file is not None:
+        seen_all[target_key] = {"version": report.version, "snapshot_sha256": report.snapshot_sha256}
+        try:
             state_file.parent.mkdir(parents=True, exist_ok=True)
-            seen_all[target_key] = {"version": report.version, "snapshot_sha256": report.snapshot_sha256}
             state_file.write_text(json.dumps(seen_all, indent=2, sort_keys=True) + "\n")
-        print("result: OK")
+        except OSError as e:
+            _err(f"warning: cannot remember this snapshot in {safe_text(str(state_file))}: {e.strerror}; "
+                 "a later rollback to an older snapshot will not be noticed")
+    if keyring is None:
+        # Hard to miss: the files match the snapshot, but nothing says the documents are authentic.
+        _err(f"WARNING: {_n(report.documents_listed, 'Pith document')} NOT verified — no trusted keys "
+             "(pass --keys DIR with the key documents you trust)")
+        print("result: FILES OK — DOCUMENTS NOT VERIFIED (no trusted keys)")
         return 0
-    print("result: FAILED")
-    return 1
+    print("result: OK")
+    return 0
 
 
 class _Terminated(BaseException):

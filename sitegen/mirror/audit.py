@@ -1,46 +1,70 @@
 """``sitegen verify``: check a built or deployed mirror against its snapshot.
 
 For a directory or an http(s) URL: fetch ``pith-mirror-snapshot.json`` and
-check its hash, its signature (with the operator's public mirror key, if
+check its shape, hash, signature (with the operator's public mirror key, if
 given), its freshness against the snapshot this checker saw before (a lower
 version is a rollback; the same version with other content is equivocation;
 a passed ``expires`` is a freeze), every shard and every listed file (size and
 SHA-256), files present but not listed (directories only), and every Pith
 document with the operator's trusted keys — including that each sits at the
-path of its own Pith Number. Never raises for what it finds: it reports.
+path of its own Pith Number.
+
+The mirror is untrusted input (the snapshot format is ours,
+:mod:`sitegen.mirror.snapshot`): the snapshot and each shard are parsed
+strictly and type-checked at every level before use; every listed path must
+pass :func:`~sitegen.mirror.source.check_tree_path` and is read only through
+:mod:`sitegen.mirror.source` (confined to the tree, size-capped, time-bounded).
+Caps: the snapshot and each shard :data:`MAX_SNAPSHOT_BYTES`; a Pith document
+(record, bundle, state) :data:`MAX_DOCUMENT_BYTES`; any other file
+:data:`MAX_FILE_BYTES`; and no listed file more than its listed size + 1.
+
+Never raises for what it finds: every problem is a line of the report
+(``file: field: problem``, untrusted values quoted). Raises
+:class:`~sitegen.errors.SitegenError` only if the target is neither a
+directory nor an http(s) URL.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote as urlquote
 
-from sitegen.pith import keys
-from sitegen.errors import SitegenError, quote, safe_text
-from sitegen.pith.strict_json import classify, parse_strict_json
+from sitegen.config import DEFAULT_MAX_DOCUMENT_BYTES
+from sitegen.errors import quote
+from sitegen.mirror.snapshot import (SHARD_SHAPE, SNAPSHOT_PATH, SNAPSHOT_SHAPE, shard_of, snapshot_sha256,
+                                     tree_sha256)
+from sitegen.mirror.source import DEFAULT_TIMEOUT, TooLarge, Unreadable, check_tree_path, open_source
 from sitegen.model import Keyring, ParsedDocument, SourceFile, TrustedKey
-from sitegen.mirror.snapshot import SNAPSHOT_PATH, snapshot_sha256
+from sitegen.pith import keys, shapes
+from sitegen.pith.strict_json import classify, parse_strict_json
+from sitegen.pith.timestamps import parse_timestamp
 from sitegen.verify.documents import verify_document
 
-__all__ = ["MirrorReport", "check_mirror", "default_state_file"]
+__all__ = ["MirrorReport", "check_mirror", "default_state_file", "MAX_SNAPSHOT_BYTES", "MAX_DOCUMENT_BYTES",
+           "MAX_FILE_BYTES"]
+
+#: Cap of the snapshot and of each shard (a shard of 10,000 files is ~1.5 MB).
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
+#: Cap of a Pith document (record, bundle, state): the build's ``max_document_bytes`` default.
+MAX_DOCUMENT_BYTES = DEFAULT_MAX_DOCUMENT_BYTES
+#: Cap of any other listed file (pages, listings, sitemaps, search index, assets).
+MAX_FILE_BYTES = 64 * 1024 * 1024
 
 _RECORD_PATH = re.compile(r"\Apith/([A-Z2-7]{26})\.json\Z")
 _BUNDLE_PATH = re.compile(r"\Apith/([A-Z2-7]{26})/bundle\.json\Z")
+_STATE_PATH = re.compile(r"\Apith/([A-Z2-7]{26})/state\.json\Z")
 
 
 @dataclass
 class MirrorReport:
-    """What ``sitegen verify`` found. ``problems`` are failures; ``notes`` are not."""
+    """What ``sitegen verify`` found. ``problems`` are failures; ``notes`` are not.
+    ``documents_listed`` counts the records and bundles the snapshot lists."""
 
     target: str
     version: int | None = None
@@ -51,6 +75,7 @@ class MirrorReport:
     missing: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     extra: list[str] = field(default_factory=list)
+    documents_listed: int = 0
     documents_verified: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -60,38 +85,13 @@ class MirrorReport:
         return not (self.missing or self.changed or self.extra or self.problems)
 
 
-class _Source:
-    """Read files of a mirror from a directory or over HTTP(S)."""
+@dataclass(frozen=True)
+class _Listed:
+    """One file a shard lists, after its path passed the confinement check."""
 
-    def __init__(self, target: str) -> None:
-        self.is_url = target.startswith(("http://", "https://"))
-        if self.is_url:
-            self.base = target if target.endswith("/") else target + "/"
-        else:
-            self.root = Path(target)
-            if not self.root.is_dir():
-                raise SitegenError(f"{target}: not a directory or an http(s) URL")
-
-    def get(self, rel: str) -> bytes | None:
-        if not self.is_url:
-            try:
-                return (self.root / rel).read_bytes()
-            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-                return None
-        try:
-            with urllib.request.urlopen(self.base + urlquote(rel, safe="/.-_~"), timeout=30) as response:
-                return response.read()
-        except urllib.error.HTTPError as e:
-            if e.code == 404:
-                return None
-            raise SitegenError(f"{self.base}{rel}: HTTP {e.code}") from None
-        except (urllib.error.URLError, OSError) as e:
-            raise SitegenError(f"{self.base}{rel}: {e}") from None
-
-    def listing(self) -> set[str] | None:
-        if self.is_url:
-            return None
-        return {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file() or p.is_symlink()}
+    path: str
+    size: int
+    sha256: str
 
 
 def default_state_file() -> Path:
@@ -104,42 +104,156 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _read(source, report: MirrorReport, rel: str, cap: int, size: int) -> bytes | None:
+    """Read ``rel`` (a confined path) that the snapshot lists with ``size``
+    bytes: never more than ``size`` + 1 bytes, and nothing if ``size`` is over
+    ``cap``. Records it as missing, changed or a problem and returns None, or
+    returns the bytes."""
+    if size > cap:
+        report.problems.append(f"{rel}: size: listed as {size} bytes, over the {cap}-byte cap for this file; not read")
+        return None
+    try:
+        data = source.get(rel, size)
+    except TooLarge:
+        report.changed.append(rel)  # longer than listed
+        return None
+    except Unreadable as e:
+        report.problems.append(f"{rel}: {e}")
+        return None
+    if data is None:
+        report.missing.append(rel)
+    return data
+
+
 def _check_signature(report: MirrorReport, snapshot: dict, digest: str, mirror_key: TrustedKey | None) -> None:
     sig = snapshot.get("signature")
     if mirror_key is None:
         report.notes.append("signature: present, not checked (pass --mirror-key)" if sig else "signature: none")
         return
     if not isinstance(sig, dict):
-        report.problems.append("snapshot is not signed, but a mirror key was given")
+        report.problems.append(f"{SNAPSHOT_PATH}: signature: the snapshot is not signed, but a mirror key was given")
         return
+    # Threat: a snapshot re-sealed by someone without the operator's mirror key.
     if sig.get("key_id") != mirror_key.key_id:
-        report.problems.append(f"signature.key_id: is {quote(sig.get('key_id'))}, expected {mirror_key.key_id!r}")
+        report.problems.append(f"{SNAPSHOT_PATH}: signature.key_id: is {quote(sig.get('key_id'))}, "
+                               f"expected {mirror_key.key_id!r}")
     elif not keys.verify_digest_signature(digest, sig.get("signature_b64"), mirror_key.public_key):
-        report.problems.append(f"signature.signature_b64: does not verify with mirror key {mirror_key.key_id}")
+        report.problems.append(f"{SNAPSHOT_PATH}: signature.signature_b64: does not verify with mirror key "
+                               f"{mirror_key.key_id}")
     else:
         report.notes.append(f"signature: verified with mirror key {mirror_key.key_id} ({mirror_key.fingerprint_hex})")
 
 
 def _check_freshness(report: MirrorReport, snapshot: dict, digest: str, seen: dict | None, now: datetime) -> None:
-    expires = snapshot.get("expires")
-    if isinstance(expires, str):
-        try:
-            if now >= datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc):
-                report.problems.append(f"expires: the snapshot expired at {expires} (a frozen mirror)")
-        except ValueError:
-            report.problems.append(f"expires: not a timestamp: {quote(expires)}")
+    expires = snapshot["expires"]
+    # Threat: a frozen mirror serving an old, authentic snapshot forever.
+    if expires is not None and now >= parse_timestamp(expires):
+        report.problems.append(f"{SNAPSHOT_PATH}: expires: the snapshot expired at {expires} (a frozen mirror)")
     if not seen:
         report.notes.append("freshness: first snapshot seen for this target")
         return
     version = snapshot["version"]
+    # Threat: rollback to an older authentic snapshot, or two snapshots under one version.
     if version < seen["version"]:
-        report.problems.append(f"version: stale — snapshot version {version} is older than version "
-                               f"{seen['version']} seen before (rollback)")
+        report.problems.append(f"{SNAPSHOT_PATH}: version: stale — snapshot version {version} is older than "
+                               f"version {seen['version']} seen before (rollback)")
     elif version == seen["version"] and digest != seen["snapshot_sha256"]:
-        report.problems.append(f"version: snapshot version {version} has different content than when seen "
-                               "before (equivocation)")
+        report.problems.append(f"{SNAPSHOT_PATH}: version: snapshot version {version} has different content "
+                               "than when seen before (equivocation)")
     else:
         report.notes.append(f"freshness: version {version}, newest seen before {seen['version']}")
+
+
+def _read_snapshot(source, report: MirrorReport) -> dict | None:
+    try:
+        raw = source.get(SNAPSHOT_PATH, MAX_SNAPSHOT_BYTES)
+    except (TooLarge, Unreadable) as e:
+        report.problems.append(f"{SNAPSHOT_PATH}: {e}")
+        return None
+    if raw is None:
+        report.problems.append(f"{SNAPSHOT_PATH}: missing — this is not a sitegen mirror or the upload "
+                               "is incomplete")
+        return None
+    try:
+        snapshot = parse_strict_json(raw)
+    except ValueError as e:
+        report.problems.append(f"{SNAPSHOT_PATH}: {e}")
+        return None
+    problems = shapes.validate(snapshot, SNAPSHOT_SHAPE)
+    for where, message in problems:
+        report.problems.append(f"{SNAPSHOT_PATH}: {where or '(top level)'}: {message}")
+    return None if problems else snapshot
+
+
+def _read_shards(source, report: MirrorReport, snapshot: dict) -> tuple[list[_Listed], set[str]]:
+    """Every file the shards list (confined, each once), and the shard paths."""
+    entries: list[_Listed] = []
+    seen: set[str] = set()
+    shard_paths: set[str] = set()
+    complete = True
+    length = snapshot["shard_prefix_length"]
+    for i, desc in enumerate(snapshot["shards"]):
+        try:
+            path = check_tree_path(desc["path"])
+        except ValueError as e:
+            report.problems.append(f"{SNAPSHOT_PATH}: shards[{i}].path: {quote(desc['path'])} is not a path "
+                                   f"inside the tree ({e}); not read")
+            complete = False
+            continue
+        shard_paths.add(path)
+        data = _read(source, report, path, MAX_SNAPSHOT_BYTES, desc["size"])
+        if data is None:
+            complete = False
+            continue
+        if _sha(data) != desc["sha256"]:
+            report.changed.append(path)
+            complete = False
+            continue
+        try:
+            shard = parse_strict_json(data)
+        except ValueError as e:
+            report.problems.append(f"{path}: {e}")
+            complete = False
+            continue
+        problems = shapes.validate(shard, SHARD_SHAPE)
+        for where, message in problems:
+            report.problems.append(f"{path}: {where or '(top level)'}: {message}")
+        if problems:
+            complete = False
+            continue
+        prefix = desc["prefix"]
+        if shard["shard"] != prefix:
+            report.problems.append(f"{path}: shard: is {quote(shard['shard'])}, the snapshot lists it as {prefix!r}")
+        if desc["count"] != len(shard["files"]):
+            report.problems.append(f"{SNAPSHOT_PATH}: shards[{i}].count: is {desc['count']}, "
+                                   f"{path} lists {len(shard['files'])} files")
+        for j, f in enumerate(shard["files"]):
+            where = f"{path}: files[{j}]"
+            try:
+                rel = check_tree_path(f["path"])
+            except ValueError as e:
+                # Threat: ../ or an absolute path making the checker read (and vouch for) files outside the tree.
+                report.problems.append(f"{where}.path: {quote(f['path'])} is not a path inside the tree ({e}); "
+                                       "not read")
+                continue
+            if f["size"] < 0:
+                report.problems.append(f"{where}.size: is {f['size']}, a size cannot be negative")
+                continue
+            if rel in seen:
+                report.problems.append(f"{where}.path: {quote(rel)} is listed twice")
+                continue
+            if shard_of(rel, length) != prefix:
+                report.problems.append(f"{where}.path: {quote(rel)} belongs in shard "
+                                       f"{shard_of(rel, length)!r}, not {prefix!r}")
+            seen.add(rel)
+            entries.append(_Listed(rel, f["size"], f["sha256"]))
+    if complete:
+        if snapshot["file_count"] != len(entries):
+            report.problems.append(f"{SNAPSHOT_PATH}: file_count: is {snapshot['file_count']}, "
+                                   f"the shards list {len(entries)} files")
+        if tree_sha256(snapshot["shards"]) != snapshot["tree_sha256"]:
+            report.problems.append(f"{SNAPSHOT_PATH}: tree_sha256: does not match the shards")
+    return entries, shard_paths
 
 
 def _check_document(report: MirrorReport, rel: str, data: bytes, keyring: Keyring, state_bytes: bytes | None) -> None:
@@ -167,74 +281,60 @@ def _check_document(report: MirrorReport, rel: str, data: bytes, keyring: Keyrin
 
 
 def check_mirror(target: str, *, keyring: Keyring | None = None, mirror_key: TrustedKey | None = None,
-                 seen: dict[str, Any] | None = None, now: datetime | None = None) -> MirrorReport:
+                 seen: dict[str, Any] | None = None, now: datetime | None = None,
+                 timeout: float = DEFAULT_TIMEOUT) -> MirrorReport:
     """Check the mirror at ``target`` (directory or URL). ``seen`` is what the
-    checker remembered for this target (``{version, snapshot_sha256}``) or None.
-    Raises :class:`SitegenError` only if the target cannot be read at all."""
-    source = _Source(target)
+    checker remembered for this target (``{version: int, snapshot_sha256: str}``)
+    or None; ``timeout`` the total seconds one HTTP request may take.
+    Raises :class:`~sitegen.errors.SitegenError` only if the target is neither
+    a directory nor an http(s) URL."""
+    source = open_source(target, timeout=timeout)
     report = MirrorReport(target)
-    raw = source.get(SNAPSHOT_PATH)
-    if raw is None:
-        report.problems.append(f"{SNAPSHOT_PATH}: missing — this is not a sitegen mirror or the upload is incomplete")
+    snapshot = _read_snapshot(source, report)
+    if snapshot is None:
         return report
-    try:
-        snapshot = parse_strict_json(raw)
-        shards = snapshot["shards"]
-        version = snapshot["version"]
-        if snapshot.get("snapshot_type") != "pith_mirror_snapshot" or not isinstance(version, int):
-            raise ValueError("not a pith_mirror_snapshot")
-    except (ValueError, KeyError, TypeError) as e:
-        report.problems.append(f"{SNAPSHOT_PATH}: unreadable snapshot ({safe_text(str(e), 120)})")
-        return report
-    report.version, report.generated_at = version, snapshot.get("generated_at")
+    report.version, report.generated_at = snapshot["version"], snapshot["generated_at"]
     digest = snapshot_sha256(snapshot)
     report.snapshot_sha256 = digest
-    if snapshot.get("snapshot_sha256") != digest:
+    if snapshot["snapshot_sha256"] != digest:
         report.problems.append(f"{SNAPSHOT_PATH}: snapshot_sha256: does not match the snapshot's content")
     _check_signature(report, snapshot, digest, mirror_key)
     _check_freshness(report, snapshot, digest, seen, now or datetime.now(timezone.utc))
 
-    entries: list[dict] = []
-    listed = {SNAPSHOT_PATH}
-    for shard in shards:
-        path = shard.get("path", "")
-        listed.add(path)
-        data = source.get(path)
-        if data is None:
-            report.missing.append(path)
-        elif _sha(data) != shard.get("sha256"):
-            report.changed.append(path)
-        else:
-            entries.extend(json.loads(data)["files"])
+    entries, shard_paths = _read_shards(source, report, snapshot)
     report.file_count = len(entries)
-
-    wanted_docs = {e["path"] for e in entries if _RECORD_PATH.match(e["path"]) or _BUNDLE_PATH.match(e["path"])}
-    wanted_docs |= {f"pith/{m.group(1)}/state.json" for e in entries if (m := _BUNDLE_PATH.match(e["path"]))}
+    docs = {e.path for e in entries if _RECORD_PATH.match(e.path) or _BUNDLE_PATH.match(e.path)}
+    report.documents_listed = len(docs)
+    docs |= {e.path for e in entries if _STATE_PATH.match(e.path)}
     kept: dict[str, bytes] = {}
 
-    def fetch(entry: dict) -> tuple[dict, bytes | None]:
-        return entry, source.get(entry["path"])
-
-    workers = 8 if source.is_url else 1
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for entry, data in pool.map(fetch, entries):
-            listed.add(entry["path"])
-            if data is None:
-                report.missing.append(entry["path"])
-            elif len(data) != entry["size"] or _sha(data) != entry["sha256"]:
-                report.changed.append(entry["path"])
+    def fetch(entry: _Listed) -> tuple[_Listed, MirrorReport]:
+        # Each worker reports into its own report; merged below in listing order.
+        part = MirrorReport(target)
+        cap = MAX_DOCUMENT_BYTES if entry.path in docs else MAX_FILE_BYTES
+        data = _read(source, part, entry.path, cap, entry.size)
+        if data is not None:
+            if len(data) != entry.size or _sha(data) != entry.sha256:
+                part.changed.append(entry.path)
             else:
-                report.files_ok += 1
-                if entry["path"] in wanted_docs:
-                    kept[entry["path"]] = data
+                part.files_ok = 1
+                if entry.path in docs:
+                    kept[entry.path] = data
+        return entry, part
 
-    present = source.listing()
-    if present is not None:
-        report.extra = sorted(present - listed)
+    with ThreadPoolExecutor(max_workers=8 if source.is_url else 1) as pool:
+        for _, part in pool.map(fetch, entries):
+            report.files_ok += part.files_ok
+            report.missing += part.missing
+            report.changed += part.changed
+            report.problems += part.problems
+
+    if not source.is_url:
+        report.extra = sorted(source.listing() - {SNAPSHOT_PATH} - shard_paths - {e.path for e in entries})
     if keyring is None:
-        report.notes.append("documents: not verified (pass --keys DIR with the key documents you trust)")
+        report.notes.append("documents: NOT verified (no trusted keys; pass --keys DIR)")
     else:
-        for rel in sorted(p for p in kept if not p.endswith("state.json")):
+        for rel in sorted(p for p in kept if not _STATE_PATH.match(p)):
             state = kept.get(rel.replace("bundle.json", "state.json")) if rel.endswith("bundle.json") else None
             _check_document(report, rel, kept[rel], keyring, state)
     report.missing.sort()

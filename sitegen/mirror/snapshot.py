@@ -44,21 +44,43 @@ from typing import Any, Iterable
 import orjson
 
 from sitegen import __version__
-from sitegen.pith import canonical, keys
-from sitegen.errors import quote
+from sitegen.pith import canonical, keys, shapes
 from sitegen.mirror.key import MirrorKey, public_document
 from sitegen.pith.routes import check_route
 from sitegen.pith.strict_json import parse_strict_json
 from sitegen.model import FileEntry, OutputFile
 
-__all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "shard_of", "prefix_length", "seal_tree",
-           "snapshot_sha256", "tree_sha256", "parse_snapshot", "parse_shard", "shard_path", "MAX_SNAPSHOT_BYTES", "path_hash", "shard_file", "snapshot_file",
+__all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "SNAPSHOT_SHAPE", "SHARD_SHAPE", "shard_of",
+           "prefix_length", "seal_tree", "snapshot_sha256", "tree_sha256", "parse_snapshot", "parse_shard",
+           "shard_path", "MAX_SNAPSHOT_BYTES", "path_hash", "shard_file", "snapshot_file",
            "mirror_key_file"]
 
 SNAPSHOT_PATH = "pith-mirror-snapshot.json"
 SHARD_DIR = ".well-known/pith-mirror/"
 MIRROR_KEY_PATH = "pith-mirror-key.json"
 
+
+#: The snapshot as a reader accepts it (shape language of :mod:`sitegen.pith.shapes`):
+#: exact types at every level, so a checker never indexes into a wrong type.
+SNAPSHOT_SHAPE = {
+    "snapshot_type": shapes.Const("pith_mirror_snapshot"),
+    "snapshot_format": shapes.Const("1.0"),
+    "version": int,
+    "generated_at": shapes.TIMESTAMP,
+    "expires": shapes.Nullable(shapes.TIMESTAMP),
+    "base_url": str,
+    "generator": str,
+    "file_count": int,
+    "total_bytes": int,
+    "tree_sha256": shapes.HEX64,
+    "shard_prefix_length": int,
+    "shards": [{"prefix": shapes.Regex(re.compile(r"\A[0-9a-f]{0,64}\Z"), "hex digits"),
+                "path": str, "count": int, "size": int, "sha256": shapes.HEX64}],
+    "snapshot_sha256": shapes.HEX64,
+    "signature": shapes.Opt(dict),
+}
+#: A shard document ``files-<prefix>.json``.
+SHARD_SHAPE = {"shard": str, "files": [{"path": str, "size": int, "sha256": shapes.HEX64}]}
 
 #: Files per shard the prefix length aims for: 1 shard up to 10k files, 16 up
 #: to 160k, 256 up to 2.56M, 4096 beyond (a full arXiv mirror, ~8M files).
@@ -146,8 +168,6 @@ def mirror_key_file(mirror_key: MirrorKey) -> OutputFile:
     return OutputFile(MIRROR_KEY_PATH, (json.dumps(public_document(mirror_key), indent=2) + "\n").encode())
 
 
-_HEX64 = re.compile(r"\A[0-9a-f]{64}\Z")
-_PREFIX = re.compile(r"\A[0-9a-f]{0,4}\Z")
 #: Size cap for reading a snapshot or one shard (a shard lists ~10,000 files, ~1.2 MB).
 MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
 
@@ -157,38 +177,25 @@ def shard_path(prefix: str) -> str:
     return f"{SHARD_DIR}files-{prefix or 'all'}.json"
 
 
+def _first_problem(problems: list[tuple[str, str]]) -> None:
+    if problems:
+        field, message = problems[0]
+        raise ValueError(f"{field}: {message}" if field else message)
+
+
 def parse_snapshot(data: bytes) -> dict[str, Any]:
-    """A snapshot document, parsed strictly and shape-checked — the fields
-    sitegen relies on have the types and formats it writes, its shards are
-    where sitegen puts them, and ``snapshot_sha256`` matches. Raises
-    ``ValueError`` naming the first problem. (It says nothing about the
-    signature; :mod:`sitegen.mirror.audit` checks that.)"""
+    """A snapshot document, parsed strictly and checked against
+    :data:`SNAPSHOT_SHAPE`, with its shards where sitegen puts them (one
+    prefix length, the path :func:`shard_path` gives) and a matching
+    ``snapshot_sha256``. Raises ``ValueError`` naming the first problem. (The
+    signature is :mod:`sitegen.mirror.audit`'s business.)"""
     doc = parse_strict_json(data)
-    if not isinstance(doc, dict) or doc.get("snapshot_type") != "pith_mirror_snapshot":
-        raise ValueError("not a pith_mirror_snapshot")
-
-    def need(key: str, ok: Any) -> Any:
-        value = doc.get(key)
-        if not ok(value):
-            raise ValueError(f"{key}: unexpected value {quote(value, 60)}")
-        return value
-
-    def count(v: Any) -> bool:
-        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
-
-    need("version", lambda v: count(v) and v >= 1)
-    need("tree_sha256", lambda v: isinstance(v, str) and bool(_HEX64.match(v)))
-    need("snapshot_sha256", lambda v: isinstance(v, str) and bool(_HEX64.match(v)))
-    need("file_count", count)
-    need("total_bytes", count)
-    need("generated_at", lambda v: isinstance(v, str))
-    length = need("shard_prefix_length", lambda v: count(v) and v <= 4)
-    shards = need("shards", lambda v: isinstance(v, list))
-    for i, sh in enumerate(shards):
-        if not (isinstance(sh, dict) and isinstance(sh.get("prefix"), str) and _PREFIX.match(sh["prefix"])
-                and len(sh["prefix"]) == length and sh.get("path") == shard_path(sh["prefix"])
-                and count(sh.get("count")) and count(sh.get("size"))
-                and isinstance(sh.get("sha256"), str) and _HEX64.match(sh["sha256"])):
+    _first_problem(shapes.validate(doc, SNAPSHOT_SHAPE))
+    length = doc["shard_prefix_length"]
+    if not 0 <= length <= 4 or doc["version"] < 1:
+        raise ValueError("version or shard_prefix_length: out of range")
+    for i, sh in enumerate(doc["shards"]):
+        if len(sh["prefix"]) != length or sh["path"] != shard_path(sh["prefix"]) or min(sh["count"], sh["size"]) < 0:
             raise ValueError(f"shards[{i}]: not a shard description sitegen writes")
     if doc["snapshot_sha256"] != snapshot_sha256(doc):
         raise ValueError("snapshot_sha256: does not match the snapshot's content")
@@ -196,22 +203,19 @@ def parse_snapshot(data: bytes) -> dict[str, Any]:
 
 
 def parse_shard(data: bytes, prefix: str) -> list[tuple[str, int, str]]:
-    """The ``(path, size, sha256)`` a shard lists, checked like
-    :func:`parse_snapshot`: paths are relative and confined (no ``..``, no
-    absolute paths), sorted, and in the shard their hash names. Raises
-    ``ValueError``."""
+    """The ``(path, size, sha256)`` a shard lists, checked against
+    :data:`SHARD_SHAPE`: paths are routes (relative, confined,
+    :func:`sitegen.pith.routes.check_route`) in the shard their hash names,
+    sizes are not negative. Raises ``ValueError``."""
     doc = parse_strict_json(data)
-    if not isinstance(doc, dict) or doc.get("shard") != prefix or not isinstance(doc.get("files"), list):
-        raise ValueError("not a snapshot shard")
+    _first_problem(shapes.validate(doc, SHARD_SHAPE))
+    if doc["shard"] != prefix:
+        raise ValueError("shard: not the shard this file should hold")
     out: list[tuple[str, int, str]] = []
     for i, f in enumerate(doc["files"]):
-        if not (isinstance(f, dict) and isinstance(f.get("path"), str) and isinstance(f.get("size"), int)
-                and not isinstance(f.get("size"), bool) and f["size"] >= 0
-                and isinstance(f.get("sha256"), str) and _HEX64.match(f["sha256"])):
-            raise ValueError(f"files[{i}]: not a file entry")
         check_route(f["path"])
-        if shard_of(f["path"], len(prefix)) != prefix:
-            raise ValueError(f"files[{i}].path: listed in the wrong shard")
+        if shard_of(f["path"], len(prefix)) != prefix or f["size"] < 0:
+            raise ValueError(f"files[{i}]: listed in the wrong shard, or a negative size")
         out.append((f["path"], f["size"], f["sha256"]))
     return out
 

@@ -16,9 +16,11 @@ __all__ = ["STRICT_RE", "ISO_RE", "parse_timestamp", "is_timestamp", "utc_stamp"
 
 #: Signed metadata: ``YYYY-MM-DDTHH:MM:SSZ``.
 STRICT_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z\Z")
-#: Registry-side fields: fractions of a second and offsets allowed.
+#: Registry-side fields: fractions of a second and offsets allowed. The offset's
+#: minutes are held to 00–59 here: ``datetime.fromisoformat`` reads ``-00:60`` as
+#: ``-01:00`` instead of refusing it.
 ISO_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
-                    r"(?:Z|[+-][0-9]{2}:[0-9]{2})\Z")
+                    r"(?:Z|[+-][0-9]{2}:[0-5][0-9])\Z")
 _FRACTION = re.compile(r"\.([0-9]{1,9})")
 
 

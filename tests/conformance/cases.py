@@ -45,6 +45,24 @@ def write(content: Path, name: str, data: bytes) -> str:
     return f"content/{DIR}/{name}"
 
 
+#: Key-document cases write ``content/keys/<KEY_PREFIX><name>.json``: the prefix
+#: sorts after every real key file, so a clash with a trusted key (same id, same
+#: key) is reported on the hostile file; the runner deletes these files after.
+KEY_PREFIX = "zz-conformance-"
+
+
+def key_case(name: str, category: str, make: Callable[[], Any], check: str, field: str) -> Case:
+    """A case whose hostile file is a key document ``make()`` (a dict → JSON,
+    or raw bytes) in ``content/keys/`` — the operator's keyring."""
+    def setup(content: Path) -> str:
+        doc = make()
+        data = doc if isinstance(doc, bytes) else json.dumps(doc, ensure_ascii=False).encode("utf-8")
+        path = content / "keys" / f"{KEY_PREFIX}{name}.json"
+        path.write_bytes(data)
+        return f"content/keys/{path.name}"
+    return Case(name, category, setup, check, field)
+
+
 def doc_case(name: str, category: str, make: Callable[[], Any], check: str, field: str,
              filename: str | None = None) -> Case:
     """A case whose hostile file is ``make()`` (a dict → JSON, or raw bytes)."""

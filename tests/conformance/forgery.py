@@ -26,6 +26,8 @@ def _attacker_under_trusted_id(doc):
     doc["receipt"]["signature_b64"] = sign_hex(ATTACKER_KEY, doc["canonical_sha256"])
 
 
+_SUFFIX = RECORD["pith_number"].split(":")[2]
+
 RECORD_ATTACKS = [
     ("forged_title_hash_in_canonical_record", _set("canonical_record.metadata.title_canon_sha256", "0" * 64),
      "record.canonical_sha256", "canonical_sha256"),
@@ -77,6 +79,18 @@ RECORD_ATTACKS = [
     ("link_points_at_another_record", _set("links.html", OTHER_RECORD["links"]["html"]),
      "record.links", "links.html"),
     ("javascript_url_in_links", _set("links.json", "javascript:alert(1)"), "record.links", "links.json"),
+    # The right path on the wrong host: readers (and `links`-following clients) sent to another site.
+    ("record_link_to_another_host_with_the_right_path", _set("links.html", f"https://evil.example/pith/{_SUFFIX}"),
+     "record.links", "links.html"),
+    ("record_json_link_to_another_host_with_the_right_path",
+     _set("links.json", f"https://evil.example/pith/{_SUFFIX}.json"), "record.links", "links.json"),
+    ("record_link_with_userinfo_spoofing_the_host",
+     _set("links.html", f"https://pith.science@evil.example/pith/{_SUFFIX}"), "record.links", "links.html"),
+    ("record_link_to_a_lookalike_subdomain",
+     _set("links.graph_json", f"https://pith.science.evil.example/api/pith-number/{_SUFFIX}/graph.json"),
+     "record.links", "links.graph_json"),
+    ("record_link_to_the_right_host_on_another_port",
+     _set("links.paper", f"https://pith.science:8443/paper/{_SUFFIX[:8]}"), "record.links", "links.paper"),
     ("missing_receipt", lambda d: d.pop("receipt"), "record.schema", "receipt"),
     ("version_as_string", _set("canonical_record.source.version", "1"),
      "record.schema", "canonical_record.source.version"),
@@ -249,7 +263,23 @@ def _state_not_following_from_events():
     return resign_bundle(bundle, replay=False)
 
 
+def _bundle_link(key: str, url: str):
+    """A bundle, validly signed, whose ``links[key]`` is ``url`` ({S}: its suffix)."""
+    def make():
+        bundle = make_bundle()
+        bundle["links"][key] = url.format(S=bundle["pith_number"].split(":")[2])
+        return resign_bundle(bundle)
+    return make
+
+
 FACTORY_ATTACKS += [
+    ("bundle_link_to_another_host_with_the_right_path",
+     _bundle_link("bundle", "https://evil.example/pith/{S}/bundle.json"), "bundle.links", "links.bundle"),
+    ("bundle_well_known_link_to_another_host_with_the_right_path",
+     _bundle_link("well_known_bundle", "https://evil.example/.well-known/pith/{S}/bundle.json"),
+     "bundle.links", "links.well_known_bundle"),
+    ("bundle_link_with_userinfo_spoofing_the_host",
+     _bundle_link("resolver", "https://pith.science@evil.example/pith/{S}"), "bundle.links", "links.resolver"),
     ("bundle_without_record_event", _without_record_event, "bundle.record_event", "events"),
     ("state_does_not_follow_from_events", _state_not_following_from_events,
      "bundle.state.replay", "state.current.graph_snapshots"),

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sitegen.pith import shapes
-from conformance.cases import BUNDLE, DIR, RECORD, Case, doc_case, write
-from pithfactory import SEED_RECORDS
+from conformance.cases import BUNDLE, DIR, RECORD, Case, doc_case, mutated, set_path, write
+from pithfactory import SEED_BUNDLES, SEED_RECORDS, make_bundle, resign_bundle, sign_event
 
 SEED_BYTES = SEED_RECORDS[0].read_bytes()
+SEED_BUNDLE_BYTES = SEED_BUNDLES[0].read_bytes()
 
 
 def _replace(old: bytes, new: bytes) -> bytes:
@@ -43,6 +44,18 @@ BYTES_CASES = [
     ("nesting_just_past_the_limit", b'{"record_type":"pith_number_record","x":' + b"[" * 64 + b"]" * 64 + b"}",
      "load.json", ""),
     ("lone_surrogate_escape", _replace(b'"Extremely', b'"\\ud800Extremely'), "load.json", ""),
+    # A lone LOW surrogate (DC00–DFFF) has no UTF-8 form either, in any string: value, key, array item.
+    ("lone_low_surrogate_escape_in_title", _replace(b'"Extremely', b'"\\udc00Extremely'), "load.json", ""),
+    ("lone_low_surrogate_escape_upper_case", _replace(b'"Extremely', b'"\\uDFFFExtremely'), "load.json", ""),
+    ("lone_low_surrogate_escape_at_end_of_string", _replace(b'Takuya Akiba"', b'Takuya Akiba\\udc00"'),
+     "load.json", ""),
+    ("lone_low_surrogate_escape_in_array_item", _replace(b'"cs.CV","cs.LG"]', b'"cs.CV","\\udc00"]'),
+     "load.json", ""),
+    ("lone_low_surrogate_escape_in_object_key", _replace(b'"kind":"arxiv",', b'"kind":"arxiv","\\udc00":1,'),
+     "load.json", ""),
+    ("reversed_surrogate_pair_escape", _replace(b'"Extremely', b'"\\udc00\\ud800Extremely'), "load.json", ""),
+    ("lone_low_surrogate_escape_in_bundle_event", SEED_BUNDLE_BYTES.replace(b'"graph_snapshot"', b'"\\udc00"', 1),
+     "load.json", ""),
     ("empty_file", b"", "load.json", ""),
     ("whitespace_only", b" \n\t\n", "load.json", ""),
     ("trailing_garbage", SEED_BYTES + b"{}", "load.json", ""),
@@ -119,7 +132,25 @@ def _fifo(content: Path) -> str:
     return f"content/{DIR}/pipe.json"
 
 
+def _non_utf8_name(*names: bytes):
+    """A file (under directories) whose name is not valid UTF-8, written with
+    bytes paths; the case's file is named as sitegen shows it (surrogateescape)."""
+    def setup(content: Path) -> str:
+        here = os.path.join(os.fsencode(content), DIR.encode())
+        for name in names[:-1]:
+            here = os.path.join(here, name)
+            os.makedirs(here, exist_ok=True)
+        os.makedirs(here, exist_ok=True)
+        with open(os.path.join(here, names[-1]), "wb") as f:
+            f.write(SEED_BYTES)
+        return f"content/{DIR}/{os.fsdecode(names[0])}"
+    return setup
+
+
 FS_CASES = [
+    Case("file_name_not_valid_utf8", "malformed", _non_utf8_name(b"\xff.json"), "load.file", ""),
+    Case("file_name_with_overlong_utf8_slash", "malformed", _non_utf8_name(b"\xc0\xaf.json"), "load.file", ""),
+    Case("directory_name_not_valid_utf8", "malformed", _non_utf8_name(b"\xfe", b"record.json"), "load.file", ""),
     Case("hundred_megabyte_document", "malformed", _huge_file, "load.size", ""),
     Case("directory_named_like_a_document", "malformed", _directory_named_like_a_document, "load.file", ""),
     Case("symlink_pointing_outside_content", "malformed", _symlink_outside_content, "load.file", ""),
@@ -129,6 +160,64 @@ FS_CASES = [
     Case("dangling_symlink", "malformed", _dangling_symlink, "load.file", ""),
     Case("symlink_loop", "malformed", _symlink_loop, "load.file", ""),
     Case("fifo_where_a_file_is_expected", "malformed", _fifo, "load.file", ""),
+]
+
+
+# --- impossible dates: the right shape, no such instant -----------------------
+# Unsigned timestamps are checked as strictly as signed ones: an impossible
+# date must never be skipped ("not a timestamp, so no limit") or reinterpreted.
+
+def _bundle_with(edit):
+    def make():
+        bundle = make_bundle()
+        edit(bundle)
+        return resign_bundle(bundle)
+    return make
+
+
+def _resigned_event(index: int, edit):
+    def change(bundle):
+        event = bundle["events"][index]
+        edit(event)
+        bundle["events"][index] = sign_event(event)
+    return _bundle_with(change)
+
+
+_FEB_30 = "2026-02-30T00:00:00Z"
+
+DATE_CASES = [
+    doc_case("impossible_date_in_record_updated_at", "malformed", mutated(RECORD, set_path("updated_at", _FEB_30)),
+             "record.schema", "updated_at"),
+    doc_case("impossible_date_in_receipt_signed_at", "malformed",
+             mutated(RECORD, set_path("receipt.signed_at", _FEB_30)), "record.schema", "receipt.signed_at"),
+    doc_case("impossible_date_in_signed_submitted_at", "malformed",
+             mutated(RECORD, set_path("canonical_record.metadata.submitted_at", _FEB_30)),
+             "record.schema", "canonical_record.metadata.submitted_at"),
+    doc_case("impossible_date_in_displayed_submitted_at", "malformed",
+             mutated(RECORD, set_path("paper.submitted_at", _FEB_30)), "record.schema", "paper.submitted_at"),
+    doc_case("february_29_of_a_common_year_in_record_created_at", "malformed",
+             mutated(RECORD, set_path("created_at", "2025-02-29T00:00:00+00:00")), "record.schema", "created_at"),
+    doc_case("hour_24_in_record_updated_at", "malformed",
+             mutated(RECORD, set_path("updated_at", "2026-05-18T24:00:00+00:00")), "record.schema", "updated_at"),
+    doc_case("impossible_offset_minute_in_record_updated_at", "malformed",
+             mutated(RECORD, set_path("updated_at", "2026-05-18T00:00:00-00:60")), "record.schema", "updated_at"),
+    doc_case("impossible_date_in_receipt_last_reissued_at", "malformed",
+             mutated(RECORD, set_path("receipt.last_reissued_at", _FEB_30)),
+             "record.schema", "receipt.last_reissued_at"),
+    doc_case("impossible_date_in_bundle_built_at", "malformed",
+             _bundle_with(lambda b: b.__setitem__("built_at", _FEB_30)), "bundle.schema", "built_at"),
+    doc_case("impossible_date_in_bundle_signature_signed_at", "malformed",
+             mutated(BUNDLE, set_path("bundle_signature.signed_at", _FEB_30)),
+             "bundle.schema", "bundle_signature.signed_at"),
+    doc_case("impossible_date_in_event_created_at", "malformed",
+             _resigned_event(1, lambda e: e.__setitem__("created_at", _FEB_30)),
+             "bundle.schema", "events[1].created_at"),
+    doc_case("impossible_date_in_event_signature_signed_at", "malformed",
+             mutated(BUNDLE, set_path("events.1.signature.signed_at", _FEB_30)),
+             "bundle.schema", "events[1].signature.signed_at"),
+    doc_case("impossible_date_in_record_event_receipt_signed_at", "malformed",
+             _resigned_event(0, lambda e: e["payload"]["receipt"].__setitem__("signed_at", _FEB_30)),
+             "event.payload", "events[0].payload.receipt.signed_at"),
 ]
 
 
@@ -211,6 +300,6 @@ def _generated(seed: dict, shape: Any, kind: str) -> list[Case]:
 GENERATED = _generated(RECORD, shapes.RECORD, "record") + _generated(BUNDLE, shapes.BUNDLE, "bundle")
 
 CASES = ([doc_case(n, "malformed", lambda d=d: d, c, f) for n, d, c, f in BYTES_CASES]
-         + FS_CASES + GENERATED)
+         + FS_CASES + DATE_CASES + GENERATED)
 
 __all__ = ["CASES", "write"]

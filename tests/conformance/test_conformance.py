@@ -16,11 +16,11 @@ import pytest
 
 from sitegen.cli import main
 from sitegen.errors import safe_text
-from conformance import forgery, injection, malformed
-from conformance.cases import CATEGORIES, DIR
+from conformance import forgery, injection, keydocs, malformed
+from conformance.cases import CATEGORIES, DIR, KEY_PREFIX
 from pithfactory import dump, key_document, make_site
 
-ALL_CASES = forgery.CASES + malformed.CASES + injection.CASES
+ALL_CASES = forgery.CASES + malformed.CASES + injection.CASES + keydocs.CASES
 
 
 def test_case_names_are_unique_and_the_suite_is_large():
@@ -76,6 +76,8 @@ def test_conformance_case_is_rejected_safely(published, capsys, case):
         assert _snapshot(out) == before
     finally:
         shutil.rmtree(content / DIR, ignore_errors=True)
+        for hostile_key in (content / "keys").glob(f"{KEY_PREFIX}*"):
+            hostile_key.unlink()
         for leftover in ("outside.json", "secret.json", "elsewhere"):
             path = content.parent / leftover
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
