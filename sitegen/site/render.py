@@ -13,10 +13,7 @@ anywhere in the theme.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Iterator
 
 import jinja2
 
