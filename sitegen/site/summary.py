@@ -10,8 +10,8 @@ TeX title (``title_tex``), and the title's text and sanitised HTML are derived
 from it when a page is rendered (:func:`~sitegen.site.tex.tex_to_text`,
 :func:`~sitegen.site.tex.tex_to_html`, both cached), so whoever can edit the
 store cannot put markup on a page. :meth:`Summary.from_json` checks every
-field's type and format and raises ``ValueError`` for anything else (a
-damaged store).
+field's type and format and raises :class:`SummaryError` (a ``ValueError``)
+for anything else (a damaged store).
 """
 
 from __future__ import annotations
@@ -30,10 +30,15 @@ from sitegen.pith.timestamps import STRICT_RE, is_timestamp
 from sitegen.site.chars import first_illegal
 from sitegen.site.tex import tex_to_html, tex_to_text
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "SummaryError"]
 
 _YEAR = re.compile(r"\A[0-9]{4}\Z")
 _DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+
+
+class SummaryError(ValueError):
+    """A stored summary is not one :meth:`Summary.to_json` wrote: the build
+    cache is damaged (or was edited) and must not be used."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,8 @@ class Summary:
 
     @classmethod
     def from_json(cls, data: bytes | str) -> "Summary":
-        """Inverse of :meth:`to_json`. Raises ``ValueError`` naming the field
+        """Inverse of :meth:`to_json`. Raises :class:`SummaryError` (a
+        ``ValueError``) naming the field
         for anything else: not JSON, missing or extra fields, a wrong type
         (``true`` is not an integer, ``1`` not a boolean), a suffix, Pith
         Number, year, arXiv id, DOI, category or timestamp of the wrong format,
@@ -93,9 +99,9 @@ class Summary:
         try:
             obj = orjson.loads(data)
         except orjson.JSONDecodeError as e:
-            raise ValueError(f"summary: not JSON ({e})") from None
+            raise SummaryError(f"summary: not JSON ({e})") from None
         if not isinstance(obj, dict) or set(obj) != _FIELDS:
-            raise ValueError("summary: not a record summary (wrong set of fields)")
+            raise SummaryError("summary: not a record summary (wrong set of fields)")
         _validate(obj)
         obj["authors"], obj["cross_cats"] = tuple(obj["authors"]), tuple(obj["cross_cats"])
         return cls(**obj)
@@ -109,8 +115,8 @@ class Summary:
 _FIELDS = frozenset(f.name for f in fields(Summary))
 
 
-def _fail(field: str, problem: str) -> ValueError:
-    return ValueError(f"summary: {field}: {problem}")
+def _fail(field: str, problem: str) -> SummaryError:
+    return SummaryError(f"summary: {field}: {problem}")
 
 
 def _checked_text(value: Any, field: str, pattern: re.Pattern | None = None, what: str = "") -> str:
@@ -139,7 +145,7 @@ def _texts(obj: dict[str, Any], field: str, pattern: re.Pattern | None = None, w
 
 
 def _validate(obj: dict[str, Any]) -> None:
-    """Check every field of a summary decoded from JSON; raises ``ValueError``."""
+    """Check every field of a summary decoded from JSON; raises :class:`SummaryError`."""
     suffix = _text(obj, "suffix", SUFFIX_RE, "26 base32 characters")
     year = _text(obj, "year", _YEAR, "four digits")
     if _text(obj, "pith_number") != f"pith:{year}:{suffix}":

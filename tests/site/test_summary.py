@@ -15,7 +15,7 @@ from sitegen.config import load_settings
 from sitegen.model import SourceFile
 from sitegen.pith.strict_json import parse_document
 from sitegen.site.render import Renderer
-from sitegen.site.summary import Summary
+from sitegen.site.summary import Summary, SummaryError
 from sitegen.site.theme import find_theme
 from sitegen.site.views import record_view
 from sitegen.verify.documents import verify_documents
@@ -119,5 +119,6 @@ MALFORMED = {
 @pytest.mark.parametrize("malformed", MALFORMED.values(), ids=MALFORMED.keys())
 def test_malformed_summary_raises_value_error(summary, malformed):
     data = malformed if isinstance(malformed, bytes) else json.dumps(malformed(as_dict(summary)))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as e:
         Summary.from_json(data)
+    assert isinstance(e.value, SummaryError) and str(e.value).startswith("summary: ")

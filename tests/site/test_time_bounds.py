@@ -24,16 +24,18 @@ from sitegen.site.authors import MAX_AUTHORS_CHARS, MAX_AUTHORS_TEX_CHARS, parse
 from sitegen.site.pages import MAX_PAGE_CHARS, render_markdown
 from sitegen.site.tex import MAX_TEX_CHARS, math_spans, tex_to_html, tex_to_text
 
-#: Seconds any one parser may take on any one input (linear inputs take well
-#: under 2 s on a shared 2-core machine; the quadratic ones took minutes).
+#: CPU seconds any one parser may take on any one input (linear inputs take
+#: under 2 s on a 2-core machine; the quadratic ones took minutes).
 BOUND = 10.0
 
 
 def within_bound(fn: Callable, *args):
-    """Call ``fn(*args)``, assert it took less than :data:`BOUND`, return its result."""
-    start = time.perf_counter()
+    """Call ``fn(*args)``, assert it used less than :data:`BOUND` seconds of
+    this process's CPU time (not wall time: other jobs on a shared machine
+    must not fail the test), return its result."""
+    start = time.process_time()
     result = fn(*args)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert elapsed < BOUND, f"{getattr(fn, '__name__', fn)} took {elapsed:.1f}s"
     return result
 
@@ -89,7 +91,6 @@ def test_hostile_separators_and_parentheses_in_authors_text(unit):
     within_bound(parse_authors, fill(unit))
 
 
-@pytest.mark.slow
 def test_distinct_tex_names_convert_within_the_budget():
     text = accented_names(MAX_AUTHORS_CHARS)
     got = within_bound(parse_authors, text)
