@@ -7,7 +7,9 @@ Precedence (lowest to highest): built-in defaults < ``SITE_DIR/sitegen.toml``
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -86,7 +88,35 @@ _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes":
          "aliases": bool, "jobs": int}
 
 
+#: Characters a base URL may hold: RFC 3986 unreserved characters, ``:``,
+#: ``/``, ``@``, ``[``, ``]``, ``+``, ``,``, ``=`` and ``%`` escapes. Nothing
+#: that ends a line (robots.txt, ``_headers``), quotes (HTML, XML) or means
+#: something to a shell (the copy-paste verify recipe on every record page).
+_BASE_URL_CHARS = re.compile(r"\A[A-Za-z0-9._~:/@\[\]+,=%-]*\Z")
+
+
+def _check_text(value: str, setting: str, where: str) -> None:
+    """Refuse a setting holding a control character (C0, DEL, C1: a newline
+    would inject lines into ``robots.txt``), a surrogate (``--title`` given
+    undecodable bytes; no UTF-8 form) or a noncharacter (U+FFFE, U+FFFF…:
+    not allowed in XML). Raises :class:`ConfigError` naming the setting."""
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cs") or (category == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF
+                                                              or ord(ch) & 0xFFFE == 0xFFFE)):
+            what = "control character" if category == "Cc" else "surrogate" if category == "Cs" else "noncharacter"
+            raise ConfigError(f"{where}: {setting}: must not contain a {what} (U+{ord(ch):04X}), "
+                              f"got {quote(value)}")
+
+
 def _normalise_base_url(value: str, where: str) -> str:
+    """``value`` checked and ending in ``/``; raises :class:`ConfigError`
+    naming ``where`` and the setting for anything but an absolute http(s) URL
+    of :data:`_BASE_URL_CHARS` without query or fragment."""
+    _check_text(value, "base_url", where)
+    if not _BASE_URL_CHARS.match(value):
+        raise ConfigError(f"{where}: base_url: may contain only letters, digits, '%' escapes and "
+                          f"- . _ ~ : / @ [ ] + , = ; got {quote(value)}")
     try:
         parts = urlsplit(value)
     except ValueError as e:
@@ -132,6 +162,7 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
                 raise ConfigError(f"{CONFIG_FILE}: {key}: expected {_KEYS[key].__name__}, got {quote(value)}")
     settings = Settings(site_dir=site, output_dir=site / "site")
     if "title" in values:
+        _check_text(values["title"], "title", CONFIG_FILE)
         settings = replace(settings, title=values["title"])
     if "base_url" in values:
         settings = replace(settings, base_url=_normalise_base_url(values["base_url"], CONFIG_FILE),
@@ -164,6 +195,7 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
     if mirror_key is not None:
         settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:
+        _check_text(title, "title", "--title")
         settings = replace(settings, title=title)
     if base_url is not None:
         settings = replace(settings, base_url=_normalise_base_url(base_url, "--base-url"),

@@ -93,7 +93,7 @@ class SiteInputs:
     def load(cls, settings: Settings) -> "SiteInputs":
         theme = find_theme(settings.site_dir)
         mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
-        pages = tuple(load_pages(settings.content_dir))
+        pages = tuple(load_pages(settings.content_dir, max_bytes=settings.max_document_bytes))
         keyring, problems = load_keyring(settings.keys_dir, settings.site_dir)
         if problems:
             raise BuildFailed(tuple(problems), len({p.file for p in problems}), 0)

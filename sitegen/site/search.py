@@ -4,7 +4,7 @@ One small stub page per Pith Number carries exactly what is indexed —
 metadata only: title, authors, arXiv id (with and without version), DOI,
 full and short Pith Numbers, suffix, categories, year, and the abstract
 excerpt — so the index stays small and the browser downloads only the chunks
-a query needs (REFERENCE.md, search). The stubs are written to a temporary
+a query needs. The stubs are written to a temporary
 directory kept beside the output tree (``<year>/<SUFFIX>.html``, made by the
 build's workers as records are verified, so nothing is held in memory and an
 incremental build rewrites only the stubs that changed), Pagefind's binary

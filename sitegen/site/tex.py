@@ -11,6 +11,11 @@ node escaped. Anything unexpected — a converter error, an element or
 attribute outside the allowlist — falls back to the escaped source text, never
 to an error or to raw HTML. This module is the only producer of markup from
 record text; templates never mark record fields safe.
+
+Time is linear in the length of the text, whatever the text: math delimiters
+are found by a hand-written scanner (:func:`math_spans`, no backtracking), and
+text longer than :data:`MAX_TEX_CHARS` is not converted at all — it is shown as
+escaped plain text with its whitespace collapsed (:func:`plain_text`).
 """
 
 from __future__ import annotations
@@ -18,14 +23,23 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from functools import lru_cache
+from typing import Iterator
 
 from latex2mathml.converter import convert as latex_to_mathml
 from markupsafe import Markup, escape
 from pylatexenc.latex2text import LatexNodes2Text
 
-__all__ = ["tex_to_text", "tex_to_html"]
+from sitegen.site.chars import well_formed
 
-_MATH = re.compile(r"(?<!\\)\$(?!\$)(.+?)(?<!\\)\$|\\\((.+?)\\\)", re.S)
+__all__ = ["tex_to_text", "tex_to_html", "plain_text", "has_tex", "math_spans", "TexBudget", "MAX_TEX_CHARS"]
+
+#: Longest text (characters) converted from TeX; longer text is shown as plain
+#: text. Why 20,000: arXiv caps abstracts at 1,920 characters and titles are far
+#: shorter (the resolver's excerpts are ≤ 600), so no real field comes near it;
+#: pylatexenc and latex2mathml cost up to ~11 µs per character on hostile input
+#: (measured: benchmarks/adversarial_text.py), so one field costs ≤ ~0.25 s.
+MAX_TEX_CHARS = 20_000
+
 _MATHML_NS = "{http://www.w3.org/1998/Math/MathML}"
 _ELEMENTS = frozenset("""math semantics annotation mrow mi mn mo ms mtext mspace msup msub msubsup mfrac
     msqrt mroot mover munder munderover mtable mtr mtd mstyle mpadded mphantom menclose merror mfenced""".split())
@@ -53,24 +67,122 @@ _LITERAL = re.compile(r"(?<!\\)([%&#])")
 _TEX_SYNTAX = re.compile(r"[\\$%&#^_{}~`'\"]|--")
 
 
+def _with_edges(source: str, out: str) -> str:
+    """``out`` with one space before/after it if ``source`` starts/ends with
+    whitespace (pieces around inline math keep their separation)."""
+    return (" " if source[0].isspace() else "") + out + (" " if source[-1].isspace() else "")
+
+
+def has_tex(text: str) -> bool:
+    """True if ``text`` holds TeX syntax, i.e. :func:`tex_to_text` would run
+    the (expensive) converter on it rather than only collapse whitespace."""
+    return _TEX_SYNTAX.search(text) is not None
+
+
+def plain_text(text: str) -> str:
+    """``text`` with every whitespace run collapsed to one space and the ends
+    stripped — no TeX conversion. Linear time (``str.split``, no regex)."""
+    return " ".join(text.split())
+
+
 @lru_cache(maxsize=4096)  # a title goes through here 2–3 times per record page (text, HTML, meta)
-def _text(tex: str) -> str:
+def _converted(tex: str) -> str:
+    """Unicode text of ``tex`` (at most :data:`MAX_TEX_CHARS` long, so the
+    cache holds bounded strings), edge spaces kept as by :func:`_with_edges`."""
     if not tex.strip():
         return " " if tex else ""
     if not _TEX_SYNTAX.search(tex):  # fast path; tests prove it equals the converter's output
-        out = re.sub(r"\s+", " ", tex).strip()
-        return (" " if tex[0].isspace() else "") + out + (" " if tex[-1].isspace() else "")
+        return _with_edges(tex, plain_text(tex))
     try:
         out = _converter().latex_to_text(_LITERAL.sub(r"\\\1", tex))
     except Exception:  # a converter bug on hostile input must not stop a build
         out = tex
-    out = re.sub(r"\s+", " ", out).strip() or tex.strip()
-    return (" " if tex[0].isspace() else "") + out + (" " if tex[-1].isspace() else "")
+    return _with_edges(tex, well_formed(plain_text(out)) or tex.strip())
+
+
+def _text(tex: str) -> str:
+    """Unicode text of ``tex`` with edge spaces kept; plain text (not
+    converted, not cached) beyond :data:`MAX_TEX_CHARS`."""
+    if len(tex) > MAX_TEX_CHARS:
+        return _with_edges(tex, plain_text(tex)) if tex.strip() else " "
+    return _converted(tex)
 
 
 def tex_to_text(tex: str) -> str:
-    """Plain Unicode text for ``tex`` (for <title>, meta tags, search)."""
+    """Plain Unicode text for ``tex`` (for <title>, meta tags, search).
+    Beyond :data:`MAX_TEX_CHARS` characters: :func:`plain_text` of it."""
     return _text(tex).strip()
+
+
+class TexBudget:
+    """:func:`tex_to_text` for the fields of one list (authors, citing
+    titles) while a budget of ``chars`` characters of TeX lasts, then
+    :func:`plain_text`: the cost of a list is bounded however long it is.
+    Text without TeX syntax (:func:`has_tex`) is cheap and costs no budget."""
+
+    def __init__(self, chars: int) -> None:
+        self.left = chars
+
+    def text(self, tex: str) -> str:
+        """Unicode text of ``tex``, or its plain text once the budget is spent."""
+        if has_tex(tex):
+            if len(tex) > self.left:
+                return plain_text(tex)
+            self.left -= len(tex)
+        return tex_to_text(tex)
+
+
+def _dollar_close(tex: str, start: int) -> int:
+    """Index of the first ``$`` at or after ``start`` not preceded by a
+    backslash, or -1."""
+    k = tex.find("$", start)
+    while k != -1 and tex[k - 1] == "\\":
+        k = tex.find("$", k + 1)
+    return k
+
+
+def math_spans(tex: str) -> Iterator[tuple[int, int, int, int]]:
+    """``(start, end, body_start, body_end)`` of every inline math span of
+    ``tex``, left to right, not overlapping: ``$…$`` (a ``$`` not preceded by
+    a backslash nor followed by ``$``, at least one character, up to the next
+    ``$`` not preceded by a backslash) and ``\\(…\\)`` (at least one character
+    up to the next ``\\)``).
+
+    Finds exactly the matches of the regex
+    ``(?<!\\\\)\\$(?!\\$)(.+?)(?<!\\\\)\\$|\\\\\\((.+?)\\\\\\)`` (DOTALL), in
+    linear time: that regex rescans the rest of the text from every unclosed
+    opener (quadratic on ``\\(\\(\\(…``), while here an opener without a closer
+    ends the search for that kind of span — a later opener of the same kind
+    looks for its closer in a suffix of the same text and cannot find one either.
+    """
+    n, pos = len(tex), 0
+    dollar, paren = tex.find("$"), tex.find("\\(")
+    while pos < n:
+        if dollar != -1 and dollar < pos:
+            dollar = tex.find("$", pos)
+        if paren != -1 and paren < pos:
+            paren = tex.find("\\(", pos)
+        if dollar == -1 and paren == -1:
+            return
+        if paren == -1 or (dollar != -1 and dollar < paren):
+            i = dollar
+            if (i > 0 and tex[i - 1] == "\\") or tex.startswith("$", i + 1):
+                dollar = tex.find("$", i + 1)  # not an opener
+                continue
+            close = _dollar_close(tex, i + 2)
+            if close == -1:
+                dollar = -1
+                continue
+            yield i, close + 1, i + 1, close
+            pos = close + 1
+        else:
+            i = paren
+            close = tex.find("\\)", i + 3)
+            if close == -1:
+                paren = -1
+                continue
+            yield i, close + 2, i + 2, close
+            pos = close + 2
 
 
 def _rebuild(node: ET.Element, out: list[str]) -> None:
@@ -104,15 +216,24 @@ def _math(tex: str) -> str | None:
     return html.replace("<math", f'<math alttext="{escape(tex)}"', 1)
 
 
-def tex_to_html(tex: str) -> Markup:
-    """Safe HTML for ``tex``: Unicode text, inline math as sanitised MathML."""
+@lru_cache(maxsize=4096)  # listings re-derive titles from the build cache's plain text
+def _html(tex: str) -> str:
+    """The HTML of :func:`tex_to_html` for ``tex`` of at most
+    :data:`MAX_TEX_CHARS` characters."""
     parts: list[str] = []
     last = 0
-    for m in _MATH.finditer(tex):
-        parts.append(str(escape(_text(tex[last:m.start()]))))
-        source = m.group(1) if m.group(1) is not None else m.group(2)
-        math = _math(source)
-        parts.append(math if math is not None else str(escape(m.group(0))))
-        last = m.end()
+    for start, end, body_start, body_end in math_spans(tex):
+        parts.append(str(escape(_text(tex[last:start]))))
+        math = _math(tex[body_start:body_end])
+        parts.append(math if math is not None else str(escape(tex[start:end])))
+        last = end
     parts.append(str(escape(_text(tex[last:]))))
-    return Markup("".join(parts).strip())
+    return well_formed("".join(parts).strip())  # whatever a converter emits
+
+
+def tex_to_html(tex: str) -> Markup:
+    """Safe HTML for ``tex``: Unicode text, inline math as sanitised MathML.
+    Beyond :data:`MAX_TEX_CHARS` characters: the escaped :func:`plain_text`."""
+    if len(tex) > MAX_TEX_CHARS:
+        return Markup(escape(plain_text(tex)))
+    return Markup(_html(tex))

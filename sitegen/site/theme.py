@@ -2,8 +2,10 @@
 
 The site directory's own ``templates/`` and ``static/`` override the default
 theme file by file. Secure defaults are set once, in :func:`make_environment`:
-``autoescape=True`` for every template, ``StrictUndefined``; no template marks
-a record field safe.
+``autoescape=True`` for every template, ``StrictUndefined``, and a ``finalize``
+that makes every output value well-formed (:func:`sitegen.site.chars.well_formed`:
+no character XML or HTML forbids reaches a page, the feed or a sitemap); no
+template marks a record field safe.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from pathlib import Path
 from typing import Iterator
 
 import jinja2
+from markupsafe import Markup
 
 from sitegen import __version__
 from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.model import OutputFile
+from sitegen.site.chars import well_formed
 
 __all__ = ["Theme", "find_theme", "make_environment", "static_files"]
 
@@ -50,9 +54,22 @@ def find_theme(site_dir: Path) -> Theme:
     return Theme(tuple(dict.fromkeys(templates)), tuple(dict.fromkeys(static)))
 
 
+def _finalize(value: object) -> object:
+    """Every ``{{ … }}`` value, made well-formed before autoescaping: strings
+    (and :class:`~markupsafe.Markup`, which stays markup) lose the characters
+    :func:`~sitegen.site.chars.well_formed` replaces; other values pass as-is."""
+    if not isinstance(value, str):
+        return value
+    cleaned = well_formed(value)
+    if cleaned is value:
+        return value
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
 def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
     """The one Jinja environment of a build, with sitegen's secure defaults."""
     env = jinja2.Environment(
+        finalize=_finalize,
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -5,6 +5,15 @@ Templates never see raw JSON. Every value here is text, a number, a boolean or
 a tuple of those; Jinja escapes all of it. URLs are built here from validated
 parts only (suffixes match ``^[A-Z2-7]{26}$``, arXiv ids match the schema's
 format) and percent-encoded.
+
+Signed beats unsigned (docs/protocol.md §4, §6): when a record and a bundle
+exist for one Pith Number, the paper data shown (title, authors, abstract
+excerpt, headline) is the bundle's signed ``graph_snapshot`` event, the
+status its merged state and the aliases its signed ``source_aliases``; the
+record's unsigned ``paper`` is shown only when no signed copy exists. The
+view says where each shown value comes from (:class:`Provenance`), and no
+label claims more than a signature covers: a record's title is verified only
+*up to letter case* (``title_canon_sha256`` hashes the lower-cased title).
 """
 
 from __future__ import annotations
@@ -18,10 +27,19 @@ from markupsafe import Markup
 
 from sitegen.site.authors import Author, parse_authors
 from sitegen.model import CheckResult, MirrorEntry
-from sitegen.site.tex import tex_to_html, tex_to_text
+from sitegen.site.chars import well_formed
+from sitegen.site.tex import TexBudget, tex_to_html, tex_to_text
 from sitegen.pith.routes import Routes, routes_for
 
-__all__ = ["RecordView", "record_view", "clean_text", "json_for_script"]
+__all__ = ["RecordView", "Provenance", "record_view", "clean_text", "json_for_script", "MAX_CITED_BY",
+           "MAX_CITED_BY_TEX_CHARS"]
+
+#: Citing papers listed on a record page (the resolver's sample holds a
+#: handful; the page states the full count).
+MAX_CITED_BY = 100
+#: Characters of TeX converted in the citing titles of one page (≤ ~0.5 s on
+#: hostile input); real titles are ~100 characters, most without TeX.
+MAX_CITED_BY_TEX_CHARS = 20_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,15 @@ class CheckView:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a group of shown values comes from and what, if anything, a
+    signature covers of it (``what``: ``"Title"``; ``source``: one sentence)."""
+
+    what: str
+    source: str
+
+
+@dataclass(frozen=True)
 class EventView:
     event_type: str
     event_id: str
@@ -70,6 +97,7 @@ class RecordView:
     pith_number: str
     short_pith_number: str
     year: str
+    title_tex: str
     title: str
     title_html: Markup
     authors: tuple[str, ...]
@@ -91,7 +119,9 @@ class RecordView:
     doi: str
     doi_url: str
     status_source: str
-    provenance: str
+    paper_source: str
+    provenance_summary: str
+    provenance: tuple[Provenance, ...]
     statuses: tuple[Status, ...]
     completeness: tuple[Step, ...]
     receipt: Mapping[str, str]
@@ -120,9 +150,12 @@ _SPOOFING.update({0x09: " ", 0x0A: " ", 0x0D: " "})
 
 def clean_text(text: str) -> str:
     """Display form of untrusted text: control characters and the bidi and
-    invisible characters above become a visible U+FFFD (tab/newline a space).
-    Jinja autoescaping then handles markup."""
-    return text.translate(_SPOOFING)
+    invisible characters above become a visible U+FFFD (tab/newline a space),
+    and so does every character no output format may carry (C1 controls,
+    surrogates, U+FFFE, U+FFFF and the other noncharacters:
+    :func:`~sitegen.site.chars.well_formed`). Jinja autoescaping then handles
+    markup. Linear time."""
+    return well_formed(text.translate(_SPOOFING))
 
 
 def json_for_script(obj: Any) -> Markup:
@@ -149,6 +182,8 @@ def _check_views(document: str, checks: tuple[CheckResult, ...]) -> tuple[CheckV
 
 
 def _statuses(flags: Mapping[str, Any]) -> tuple[Status, ...]:
+    """The status badges. Details name the claim, never that this mirror
+    checked it: only the receipt and the canonical hash are verified here."""
     def n(key: str) -> int:
         value = flags.get(key, 0)
         return int(value) if isinstance(value, int) else 0
@@ -157,9 +192,9 @@ def _statuses(flags: Mapping[str, Any]) -> tuple[Status, ...]:
         Status("receipt", bool(flags.get("pith_receipt")), "signed Pith receipt"),
         Status("attested", bool(flags.get("author_attested")), "an author claimed this record"),
         Status("anchored", bool(flags.get("externally_anchored")), "Bitcoin timestamp anchor"),
-        Status("stored", bool(flags.get("storage_verified")), "Internet Archive copy verified"),
+        Status("stored", bool(flags.get("storage_verified")), "copy in the Internet Archive"),
         Status("refs", bool(flags.get("references_resolved")), "references resolved"),
-        Status("citations", n("citation_signatures") > 0, f"{n('citation_signatures')} signed citations"),
+        Status("citations", n("citation_signatures") > 0, f"{n('citation_signatures')} citation signatures"),
     )
 
 
@@ -170,15 +205,15 @@ def _completeness(flags: Mapping[str, Any]) -> tuple[Step, ...]:
     reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 0
     return (
         Step(1, "Bitcoin timestamp", bool(flags.get("externally_anchored")), "OpenTimestamps anchor"),
-        Step(2, "Internet Archive", bool(flags.get("storage_verified")), "archived copy verified"),
+        Step(2, "Internet Archive", bool(flags.get("storage_verified")), "archived copy"),
         Step(3, "Author claim", bool(flags.get("author_attested")), "attested by an author"),
-        Step(4, "Citations", cites > 0, f"{cites} signed citations"),
+        Step(4, "Citations", cites > 0, f"{cites} citation signatures"),
         Step(5, "Replications", reps > 0, f"{reps} replication records"),
     )
 
 
 def _flags_from_state(current: Mapping[str, Any]) -> dict[str, Any]:
-    """Status flags derived from a verified merged state (bundle-only entries)."""
+    """Status flags derived from a verified merged state (its events are signed)."""
     return {
         "content_addressed": True,
         "pith_receipt": current.get("record_created") is not None,
@@ -192,36 +227,86 @@ def _flags_from_state(current: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _signed_paper(bundle: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The paper of the newest ``graph_snapshot`` in a verified bundle's merged
+    state (a signed event: docs/protocol.md §4.2), or None."""
+    if bundle is None:
+        return None
+    snapshots = bundle["state"]["current"]["graph_snapshots"]
+    return snapshots[-1]["payload"]["graph_snapshot"]["paper"] if snapshots else None
+
+
+#: What a signature covers of each group of shown values, by where it came from.
+_SIGNED_EVENT = "from the signed graph_snapshot event of the open graph bundle"
+_TITLE_SOURCE = {
+    "bundle": f"{_SIGNED_EVENT}; also verified up to letter case against the signed title hash "
+              "(title_canon_sha256 of the canonical record)",
+    "record": "verified up to letter case only: its lower-cased form matches the signed title hash "
+              "(title_canon_sha256 of the canonical record); the text as shown, capitals included, is as "
+              "published by the resolver and not covered by a signature",
+    "none": "no title is known to this mirror; the arXiv id is shown instead",
+}
+_PAPER_SOURCE = {
+    "bundle": _SIGNED_EVENT,
+    "record": "as published by the resolver; not covered by any signature",
+    "none": "none known to this mirror",
+}
+_SUMMARY = {
+    "bundle": "Title, authors and abstract excerpt from a signed graph_snapshot event; title also verified up to "
+              "letter case against the signed title hash.",
+    "record": "Title verified up to letter case against the signed title hash; authors, abstract excerpt and "
+              "headline as published by the resolver, not covered by any signature.",
+    "none": "No title, authors or abstract are known to this mirror for this Pith Number.",
+}
+_CANONICAL = ("signed: the canonical record, whose SHA-256 the Pith receipt signs (the paper's submission "
+              "date, categories and licence are also checked to match it)")
+_ALIASES_SOURCE = {
+    True: "signed: the bundle's source aliases (each also checked against the arXiv id and the Pith Number)",
+    False: "as published by the resolver, not signed; each checked against the signed arXiv id and the Pith Number",
+}
+
+
+def _provenance(paper_source: str, signed_aliases: bool, status_source: str,
+                has_citations: bool) -> tuple[Provenance, ...]:
+    """One line per group of shown values: where it comes from, what is signed."""
+    rows = [
+        Provenance("Title", _TITLE_SOURCE[paper_source]),
+        Provenance("Authors, abstract excerpt, headline", _PAPER_SOURCE[paper_source]),
+        Provenance("arXiv id, version, submission date, categories, licence", _CANONICAL),
+        Provenance("DOI and aliases", _ALIASES_SOURCE[signed_aliases]),
+        Provenance("Status and record completeness", status_source),
+    ]
+    if has_citations:
+        rows.append(Provenance("Cited by", "as reported by the resolver; not covered by any signature"))
+    return tuple(rows)
+
+
 def record_view(entry: MirrorEntry) -> RecordView:
-    """Build the record page view for a verified entry."""
+    """Build the record page view for a verified entry, preferring signed data
+    (module docstring): the bundle's ``graph_snapshot`` paper, merged state and
+    aliases over the record's unsigned ``paper``, status and aliases."""
     record = entry.record.body if entry.record else None
     bundle = entry.bundle.body if entry.bundle else None
     cr = (record or bundle)["canonical_record"]
     source, meta = cr["source"], cr["metadata"]
     arxiv_id, version = source["id"], source["version"]
 
-    if record is not None:
-        paper = record["paper"]
-        receipt = record["receipt"]
-        aliases = record["aliases"]
-        flags = record["verification_status"]
-        status_source = "as reported by the resolver, not covered by a signature"
-        provenance = ("The title is verified against the signed title hash; authors and the abstract "
-                      "excerpt are as published by the resolver and not covered by a signature.")
-        cites = record.get("inbound_citations") or {"count": 0, "sample": []}
-        updated_at = record["updated_at"]
-    else:
+    paper, paper_source = _signed_paper(bundle), "bundle"
+    if paper is None:
+        paper, paper_source = (record["paper"], "record") if record is not None else (None, "none")
+    if bundle is not None:
         current = bundle["state"]["current"]
-        snapshots = current["graph_snapshots"]
-        paper = snapshots[-1]["payload"]["graph_snapshot"]["paper"] if snapshots else None
-        receipt = current["record_created"]["payload"]["receipt"]
         aliases = bundle["source_aliases"]
         flags = _flags_from_state(current)
-        status_source = "derived from the merged state of the signed bundle"
-        provenance = ("Title, authors and abstract excerpt come from a signed graph_snapshot event; "
-                      "the title also matches the signed title hash.")
-        cites = {"count": 0, "sample": []}
-        updated_at = bundle["built_at"]
+        status_source = "derived from the merged state of the signed bundle (signed events only)"
+    else:
+        current = None
+        aliases = record["aliases"]
+        flags = record["verification_status"]
+        status_source = "as reported by the resolver; not covered by any signature"
+    receipt = record["receipt"] if record is not None else current["record_created"]["payload"]["receipt"]
+    cites = (record.get("inbound_citations") if record is not None else None) or {"count": 0, "sample": []}
+    updated_at = record["updated_at"] if record is not None else bundle["built_at"]
 
     doi = next((a["alias_value"] for a in aliases if a["alias_kind"] == "doi"),
                f"10.48550/arXiv.{arxiv_id}")
@@ -235,13 +320,19 @@ def record_view(entry: MirrorEntry) -> RecordView:
     license_text = meta["license"]
     routes = routes_for(entry.suffix)
     authors = parse_authors(clean_text(paper["authors_text"])) if paper else ()
+    title_tex = clean_text(paper["title"]) if paper else f"arXiv:{arxiv_id}"
+    citing = TexBudget(MAX_CITED_BY_TEX_CHARS)
+    cited_by = tuple(Citation(c["citing_arxiv_id"], citing.text(clean_text(c["citing_title"])),
+                              _arxiv_url("abs", c["citing_arxiv_id"]))
+                     for c in cites["sample"][:MAX_CITED_BY])
     return RecordView(
         suffix=entry.suffix,
         pith_number=entry.pith_number,
         short_pith_number=f"pith:{entry.suffix[:8]}",
         year=entry.pith_number.split(":")[1],
-        title=tex_to_text(clean_text(paper["title"])) if paper else f"arXiv:{arxiv_id}",
-        title_html=tex_to_html(clean_text(paper["title"])) if paper else Markup(f"arXiv:{arxiv_id}"),
+        title_tex=title_tex,
+        title=tex_to_text(title_tex),
+        title_html=tex_to_html(title_tex),
         authors=tuple(a.name for a in authors),
         author_details=authors,
         abstract_excerpt=tex_to_text(clean_text(paper["abstract_excerpt"])) if paper else "",
@@ -261,7 +352,9 @@ def record_view(entry: MirrorEntry) -> RecordView:
         doi=doi,
         doi_url=f"https://doi.org/{urlquote(doi, safe='/.')}",
         status_source=status_source,
-        provenance=provenance,
+        paper_source=paper_source,
+        provenance_summary=_SUMMARY[paper_source],
+        provenance=_provenance(paper_source, bundle is not None, status_source, bool(cited_by)),
         statuses=_statuses(flags),
         completeness=_completeness(flags),
         receipt=_receipt_view(receipt),
@@ -269,9 +362,7 @@ def record_view(entry: MirrorEntry) -> RecordView:
         aliases=tuple((clean_text(a["alias_kind"]), clean_text(a["alias_value"])) for a in aliases),
         canonical_record_json=json.dumps(cr, indent=2, sort_keys=True, ensure_ascii=True),
         cited_by_count=cites["count"],
-        cited_by=tuple(Citation(c["citing_arxiv_id"], tex_to_text(clean_text(c["citing_title"])),
-                                _arxiv_url("abs", c["citing_arxiv_id"]))
-                       for c in cites["sample"]),
+        cited_by=cited_by,
         events=events,
         checks=checks,
         routes=routes,
@@ -283,7 +374,7 @@ def record_view(entry: MirrorEntry) -> RecordView:
 
 
 def scholarly_article(view: RecordView, base_url: str) -> dict[str, Any]:
-    """schema.org ``ScholarlyArticle`` for a record page (REFERENCE.md):
+    """schema.org ``ScholarlyArticle`` for a record page (docs/protocol.md §6):
     DOI as ``@id``, the arXiv abstract page as ``sameAs``, the Pith Number
     among the identifiers."""
     article: dict[str, Any] = {

@@ -155,7 +155,7 @@ def check_paper(checks: Checks, prefix: str, field: str, paper: Mapping[str, Any
     checks.add(f"{prefix}.title", f"{field}.title", title_hash == metadata["title_canon_sha256"],
                f"lower-cased title hashes to {_short(title_hash)}, canonical_record.metadata."
                f"title_canon_sha256 is {_short(metadata['title_canon_sha256'])}",
-               "SHA-256 of the lower-cased title matches title_canon_sha256")
+               "title verified up to letter case: SHA-256 of the lower-cased title matches title_canon_sha256")
 
 
 _SHORT_ALIASES = {"pith_short_8": 8, "pith_short_12": 12, "pith_short_16": 16}
@@ -180,8 +180,8 @@ def check_aliases(checks: Checks, prefix: str, field: str, aliases: list, source
         if kind not in expected:
             continue
         want = expected[kind]
-        got = value.lower() if kind == "doi" else value  # DOIs are case-insensitive
-        if got != want:
+        same = value.lower() == want.lower() if kind == "doi" else value == want  # DOIs are case-insensitive
+        if not same:
             bad.append(i)
             checks.add(f"{prefix}.aliases", f"{field}[{i}].alias_value", False,
                        f"{kind} alias is {quote(value)}, expected {quote(want)}")
