@@ -44,9 +44,10 @@ class Settings:
     ``page_size``: records per listing page; ``sitemap_max_urls``: URLs per
     child sitemap (the protocol's limit is 50,000); ``feed_size``: entries in
     the Atom feed; ``search``: build the static search index;
-    ``search_split_above``: above this many records, one search bundle per year.
-    ``aliases``: publish the static alias pages (``arxiv/``, ``doi/``,
-    ``paper/``; 12 of a record's ~16 files — turn off for very large mirrors).
+    ``aliases``: publish the alias maps that resolve ``/arxiv/<id>/``,
+    ``/doi/…/`` and ``/paper/<prefix>/`` (sitegen.site.aliasmap);
+    ``alias_pages``: also a redirect page per alias (six folders, twelve
+    files per record: for small mirrors and hosts without a 404 page).
     ``jobs``: worker processes (default: every core).
     """
 
@@ -64,8 +65,8 @@ class Settings:
     sitemap_max_urls: int = 50_000
     feed_size: int = 50
     search: bool = True
-    search_split_above: int = 50_000
     aliases: bool = True
+    alias_pages: bool = False
     jobs: int | None = None
 
     @property
@@ -84,8 +85,8 @@ class Settings:
 
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
-         "feed_size": int, "search": bool, "search_split_above": int,
-         "aliases": bool, "jobs": int}
+         "feed_size": int, "search": bool,
+         "aliases": bool, "alias_pages": bool, "jobs": int}
 
 
 #: Characters a base URL may hold: RFC 3986 unreserved characters, ``:``,
@@ -180,12 +181,12 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
             raise ConfigError(f"{CONFIG_FILE}: snapshot_valid_days: must be positive")
         settings = replace(settings, snapshot_valid_days=values["snapshot_valid_days"])
     for key, limit in (("page_size", 10_000), ("sitemap_max_urls", 50_000), ("feed_size", 10_000),
-                       ("search_split_above", 10_000_000), ("jobs", 1024)):
+                       ("jobs", 1024)):
         if key in values:
             if not 1 <= values[key] <= limit:
                 raise ConfigError(f"{CONFIG_FILE}: {key}: must be between 1 and {limit}")
             settings = replace(settings, **{key: values[key]})
-    for key in ("search", "aliases"):
+    for key in ("search", "aliases", "alias_pages"):
         if key in values:
             settings = replace(settings, **{key: values[key]})
     if jobs is not None:

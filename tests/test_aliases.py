@@ -1,4 +1,6 @@
-"""Static alias resolution and the derived API documents (issue: protocol depth)."""
+"""Static alias resolution: the sharded alias maps programs read (and the 404
+router uses), optional per-alias pages for small mirrors, and the derived API
+documents (docs/protocol.md §9)."""
 
 from __future__ import annotations
 
@@ -6,54 +8,78 @@ import json
 
 from bs4 import BeautifulSoup
 
-from sitegen.pith.routes import alias_paths
-from sitegen.site.aliases import AliasTarget, group_aliases
 from sitegen.cli import main
+from sitegen.pith.routes import alias_paths
+from sitegen.site.aliasmap import alias_params
+from sitegen.site.aliases import AliasTarget, group_aliases
+from sitegen.site.lookup import shard_of
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_record, make_site
 
 BASE = "https://mirror.test/"
 
 
-def _build(tmp_path, **kw):
+def _build(tmp_path, toml: str = "", **kw):
     site = make_site(tmp_path, **kw)
+    if toml:
+        (site / "sitegen.toml").write_text(toml)
     out = tmp_path / "out"
     assert main(["build", str(site), "-o", str(out), "--base-url", BASE, "-q"]) == 0
     return out
 
 
-def test_every_alias_of_every_seed_has_a_redirect_page_and_a_json_document(tmp_path):
+def resolve(out, alias: str) -> list[str]:
+    """What a program does with the alias maps (README, Static alias resolution): suffixes, newest version first."""
+    index = json.loads((out / "api/aliases/index.json").read_text())
+    if alias.lower().startswith("10.48550/arxiv."):
+        alias = alias[len("10.48550/arxiv."):]
+    if alias.startswith("pith:"):
+        prefix = alias.split(":")[-1]
+        shard = prefix[:index["suffix_shard_chars"]] or "_"
+        return [s for s in json.loads((out / f"api/aliases/suffix/{shard}.json").read_text()) if s.startswith(prefix)]
+    arxiv_id, _, version = alias.rpartition("v") if alias[-1].isdigit() and "v" in alias[-4:] else (alias, "", "")
+    shard = shard_of(arxiv_id, index["arxiv_shard_digits"]) or "_"
+    versions = json.loads((out / f"api/aliases/arxiv/{shard}.json").read_text()).get(arxiv_id, [])
+    return [s for v, s in versions if not version or v == int(version)]
+
+
+def test_every_alias_of_every_seed_resolves_through_the_maps(tmp_path):
     out = _build(tmp_path, test_key=False)
     for path in SEED_RECORDS + SEED_BUNDLES:
         doc = load_json(path)
         suffix = doc["pith_number"].split(":")[2]
-        aliases = doc.get("aliases") or doc["source_aliases"]
-        for alias in aliases:
+        for alias in doc.get("aliases") or doc["source_aliases"]:
             kind, value = alias["alias_kind"], alias["alias_value"]
-            folder = {"arxiv": f"arxiv/{value}/", "arxiv_version": f"arxiv/{value}/", "doi": f"doi/{value.lower()}/"}.get(
-                kind, f"paper/{value}/")
-            data = json.loads((out / folder / "pith.json").read_text())
-            assert data["alias_kind"] == kind and data["resolved"] == doc["pith_number"]
-            assert data["pith_numbers"][0]["html"] == f"{BASE}pith/{suffix}/"
-            assert "not signed" in data["note"]
-            page = BeautifulSoup((out / folder / "index.html").read_bytes(), "html.parser")
-            assert page.find("meta", attrs={"http-equiv": "refresh"})["content"] == f"0; url=/pith/{suffix}/"
-        if "bundle_type" in doc:
-            data = json.loads((out / f"arxiv/{doc['source']['id']}/pith.json").read_text())
-            assert data["pith_numbers"][0]["bundle"] == f"{BASE}pith/{suffix}/bundle.json"
-            assert data["pith_numbers"][0]["record"] is None
+            query = f"pith:{value}" if kind.startswith("pith_short") else value
+            assert resolve(out, query)[0] == suffix, (kind, value)
+    assert not (out / "arxiv").exists() and not (out / "paper").exists() and not (out / "doi").exists()
 
 
 def test_unversioned_id_and_doi_resolve_to_the_newest_version_and_list_all(tmp_path):
     v1 = make_record(arxiv_id="hep-lat/0305021", version=1, title="Lattice paper")
     v2 = make_record(arxiv_id="hep-lat/0305021", version=2, title="Lattice paper")
+    s1, s2 = (d["pith_number"].split(":")[2] for d in (v1, v2))
     out = _build(tmp_path, seeds=False, docs={"v1.json": v1, "v2.json": v2})
-    for folder in ("arxiv/hep-lat/0305021/", "doi/10.48550/arxiv.hep-lat/0305021/"):
+    assert resolve(out, "hep-lat/0305021") == [s2, s1]
+    assert resolve(out, "10.48550/arXiv.hep-lat/0305021") == [s2, s1]
+    assert resolve(out, "hep-lat/0305021v1") == [s1]
+
+
+def test_alias_maps_shard_as_the_index_says_and_hold_every_record_once():
+    params = alias_params(1_000_000)
+    assert params.arxiv_shard_digits == 3 and params.suffix_shard_chars == 2
+    assert alias_params(500).arxiv_shard_digits == 0 and alias_params(500).suffix_shard_chars == 0
+
+
+def test_alias_pages_remain_an_option_for_small_mirrors(tmp_path):
+    out = _build(tmp_path, toml="alias_pages = true\n", test_key=False)
+    doc = load_json(SEED_RECORDS[3])
+    suffix = doc["pith_number"].split(":")[2]
+    for folder in (f"arxiv/{doc['source']['id']}/", f"paper/{suffix[:8]}/"):
         data = json.loads((out / folder / "pith.json").read_text())
-        assert data["resolved"] == v2["pith_number"]
-        assert [t["pith_number"] for t in data["pith_numbers"]] == [v2["pith_number"], v1["pith_number"]]
+        assert data["resolved"] == doc["pith_number"] and "not signed" in data["note"]
         page = BeautifulSoup((out / folder / "index.html").read_bytes(), "html.parser")
-        assert len(page.select("main li")) == 2
-    assert json.loads((out / "arxiv/hep-lat/0305021v1/pith.json").read_text())["resolved"] == v1["pith_number"]
+        assert page.find("meta", attrs={"http-equiv": "refresh"})["content"] == f"0; url=/pith/{suffix}/"
+    assert (out / "api/aliases/index.json").is_file()  # the maps are there too
 
 
 def test_ambiguous_short_prefix_gets_a_chooser_and_no_redirect():
@@ -67,7 +93,7 @@ def test_ambiguous_short_prefix_gets_a_chooser_and_no_redirect():
     assert groups["arxiv/2001.00001/"].resolved == b    # unversioned id: newest version wins
 
 
-def test_api_graph_and_events_are_derived_from_verified_data(tmp_path):
+def test_api_graph_and_events_are_derived_for_bundles_only(tmp_path):
     out = _build(tmp_path, test_key=False)
     bundle = load_json(SEED_BUNDLES[0])
     suffix = bundle["pith_number"].split(":")[2]
@@ -75,9 +101,6 @@ def test_api_graph_and_events_are_derived_from_verified_data(tmp_path):
     events = json.loads((out / f"api/pith-number/{suffix}/events.json").read_text())
     assert graph["graph_snapshots"] == bundle["state"]["current"]["graph_snapshots"]
     assert events["events"] == bundle["events"] and events["derived_from"] == "bundle"
+    assert "not signed" in graph["note"]
     record = load_json(SEED_RECORDS[0])
-    rs = record["pith_number"].split(":")[2]
-    rgraph = json.loads((out / f"api/pith-number/{rs}/graph.json").read_text())
-    assert rgraph["graph_snapshots"] == [record["graph_snapshot"]] and "not signed" in rgraph["note"]
-    # The record's own links name exactly these paths.
-    assert record["links"]["graph_json"].endswith(f"/api/pith-number/{rs}/graph.json")
+    assert not (out / "api/pith-number" / record["pith_number"].split(":")[2]).exists()

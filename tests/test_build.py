@@ -52,14 +52,16 @@ def built(tmp_path_factory):
 
 def test_output_tree_has_every_route(built):
     files = set(tree(built))
-    for s in RECORDS:
-        assert {f"pith/{s}/index.html", f"pith/{s}.json", f"paper/{s[:8]}/index.html"} <= files
+    for s in RECORDS:  # a record alone: its page and its document, nothing derived
+        assert {f"pith/{s}/index.html", f"pith/{s}.json"} == {f for f in files if s in f}
     for s in BUNDLES:
         assert {f"pith/{s}/index.html", f"pith/{s}/bundle.json", f"pith/{s}/state.json",
-                f".well-known/pith/{s}/bundle.json", f".well-known/pith/{s}/state.json",
-                f"paper/{s[:8]}/index.html"} <= files
+                f".well-known/pith/{s}/bundle.json", f"api/pith-number/{s}/graph.json",
+                f"api/pith-number/{s}/events.json"} == {f for f in files if s in f}
     assert {"index.html", "404.html", "pith-signing-key.json", "pith-mirrors.json", "robots.txt",
-            "sitemap.xml", ".nojekyll", "_headers", "assets/sitegen.css"} <= files
+            "sitemap.xml", ".nojekyll", "_headers", "assets/sitegen.css", "api/aliases/index.json",
+            "search/index.json"} <= files
+    assert not [f for f in files if f.startswith(("paper/", "arxiv/", "doi/"))]  # aliases are maps, not folders
     for s in BUNDLES:  # no record document is invented for a bundle-only Pith Number
         assert f"pith/{s}.json" not in files
 
@@ -72,7 +74,6 @@ def test_documents_are_published_byte_identical(built):
         assert (built / f".well-known/pith/{s}/bundle.json").read_bytes() == path.read_bytes()
         state = (built / f"pith/{s}/state.json").read_bytes()
         assert state == canonical.canonical_json(doc["state"])
-        assert (built / f".well-known/pith/{s}/state.json").read_bytes() == state
         assert canonical.state_sha256(json.loads(state)) == doc["state"]["state_sha256"]
     assert (built / "pith-signing-key.json").read_bytes() == REGISTRY_KEY.read_bytes()
 
@@ -145,11 +146,13 @@ def test_index_lists_every_record_newest_first(built):
         assert d["paper"]["submitted_at"][:10] in text and parse_authors(d["paper"]["authors_text"])[0].name in text
 
 
-def test_short_link_redirects_to_the_record_page(built):
+def test_short_links_resolve_through_the_suffix_map(built):
+    index = load_json(built / "api/aliases/index.json")
+    assert index["format"] == "sitegen-aliases-1" and index["suffix_shard_chars"] == 0
+    suffixes = load_json(built / "api/aliases/suffix/_.json")
+    assert suffixes == sorted([*RECORDS, *BUNDLES])
     for s in [*RECORDS, *BUNDLES]:
-        page = soup(built / f"paper/{s[:8]}/index.html")
-        assert page.find("meta", attrs={"http-equiv": "refresh"})["content"] == f"0; url=/pith/{s}/"
-        assert page.find("a", href=f"/pith/{s}/") is not None
+        assert [x for x in suffixes if x.startswith(s[:8])] == [s]
 
 
 def test_site_wide_files(built):
@@ -163,11 +166,15 @@ def test_site_wide_files(built):
     index = ET.parse(built / "sitemap.xml").getroot()
     assert index.tag == f"{ns}sitemapindex"
     children = [e.text for e in index.iter(f"{ns}loc")]
-    assert children == [f"{BASE}sitemap-1.xml"]
-    locs = [e.text for e in ET.parse(built / "sitemap-1.xml").getroot().iter(f"{ns}loc")]
+    assert children == [f"{BASE}sitemap-all.xml"]
+    entries = ET.parse(built / "sitemap-all.xml").getroot()
+    locs = [e.text for e in entries.iter(f"{ns}loc")]
     assert len(locs) == len(set(locs))
     assert {BASE} | {f"{BASE}pith/{s}/" for s in [*RECORDS, *BUNDLES]} <= set(locs)
-    assert {f"{BASE}years/", f"{BASE}categories/", f"{BASE}years/2017/", f"{BASE}categories/cs.lg/"} <= set(locs)
+    assert {f"{BASE}years/", f"{BASE}categories/", f"{BASE}years/2017/", f"{BASE}categories/cs.lg/",
+            f"{BASE}years/2017/page/first/"} <= set(locs)
+    lastmods = [e.text for e in entries.iter(f"{ns}lastmod")]
+    assert lastmods and all(len(m) == 20 and m.endswith("Z") for m in lastmods)  # one format: YYYY-MM-DDTHH:MM:SSZ
     manifest = load_json(built / "pith-mirrors.json")
     mirror = manifest["mirrors"][0]
     assert manifest["manifest_type"] == "pith_mirror_manifest" and manifest["manifest_version"] == "1.0"
@@ -353,9 +360,11 @@ def test_validly_signed_fixtures_build_alongside_seeds(tmp_path):
     page = soup(out / f"pith/{suffix}/index.html")
     assert page.select_one(".source a")["href"] == "https://arxiv.org/abs/hep-lat/0305021v1"
     assert page.select_one(".doi a")["href"] == "https://doi.org/10.48550/arxiv.hep-lat/0305021"
-    # A (validated) old-style id becomes a path only as its alias directories (docs: aliases).
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("0305021*")) == [
-        "arxiv/hep-lat/0305021", "arxiv/hep-lat/0305021v1", "doi/10.48550/arxiv.hep-lat/0305021"]
+    # A (validated) old-style id never becomes a path: it is a key of the alias map.
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*0305021*")) == []
+    index = load_json(out / "api/aliases/index.json")
+    assert index["arxiv_shard_digits"] == 0
+    assert load_json(out / "api/aliases/arxiv/_.json")["hep-lat/0305021"] == [[1, suffix]]
 
 
 def test_python_m_sitegen_build_in_a_site_directory(tmp_path):

@@ -20,7 +20,8 @@ from pithfactory import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from corpus import document, generate  # noqa: E402
-from sitegen.pith import canonical, numbers  # noqa: E402
+from sitegen.pith import canonical, numbers
+from sitegen.site.lookup import shard_of  # noqa: E402
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
 SNAPSHOT = "pith-mirror-snapshot.json"
@@ -80,22 +81,26 @@ def test_every_document_has_its_pages(corpus, parallel):
         suffix = numbers.pith_suffix(canonical.canonical_sha256(doc["canonical_record"]))
         suffixes.add(suffix)
         assert (out / "pith" / suffix / "index.html").is_file()
-        assert (out / "api" / "pith-number" / suffix / "graph.json").is_file()
         if path.parent.name == "records":
             assert (out / "pith" / f"{suffix}.json").read_bytes() == path.read_bytes()
         else:
             assert (out / ".well-known" / "pith" / suffix / "bundle.json").read_bytes() == path.read_bytes()
-            assert (out / ".well-known" / "pith" / suffix / "state.json").is_file()
+            assert (out / "api" / "pith-number" / suffix / "graph.json").is_file()
         arxiv_id = doc["canonical_record"]["source"]["id"]
-        assert (out / "arxiv" / arxiv_id / "pith.json").is_file()
-        assert (out / "paper" / suffix[:8] / "index.html").is_file()
+        index = json.loads((out / "api/aliases/index.json").read_text())
+        shard = shard_of(arxiv_id, index["arxiv_shard_digits"]) or "_"
+        assert [v[1] for v in json.loads((out / f"api/aliases/arxiv/{shard}.json").read_text())[arxiv_id]] == [suffix]
+        prefix = suffix[:index["suffix_shard_chars"]] or "_"
+        assert suffix in json.loads((out / f"api/aliases/suffix/{prefix}.json").read_text())
     assert len(suffixes) == 2000
-    # Every record is listed exactly once across the year listings, and in the sitemaps.
+    # Every record is listed exactly once across the pages of the year listings, and in the sitemaps.
     listed = []
-    for page in (out / "years").rglob("index.html"):
+    for page in (out / "years").glob("*/page/*/index.html"):
         html = page.read_text()
-        listed += [s for s in suffixes if f'href="/pith/{s}/"' in html] if page.parent != out / "years" else []
+        listed += [s for s in suffixes if f'href="/pith/{s}/"' in html]
     assert sorted(listed) == sorted(suffixes)
+    assert max(len(p.read_text().split('class="title"')) - 1 for p in (out / "years").glob("*/page/*/index.html")) \
+        <= 4 * 50  # a page holds at most four times page_size records
     sitemaps = "".join(p.read_text() for p in out.glob("sitemap-*.xml"))
     assert all(f"https://mirror.example/pith/{s}/" in sitemaps for s in suffixes)
     snapshot = json.loads((out / SNAPSHOT).read_text())

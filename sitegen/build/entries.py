@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sitegen.build.ledger import Ledger
-from sitegen.build.plan import Plan, facets_of
+from sitegen.build.plan import Plan, facets_of, lookup_positions
 from sitegen.build.pool import WorkerPool, batched
 from sitegen.build.progress import Progress
 from sitegen.build.store import Store, parse_summary
 from sitegen.build.workers import EntryResult
 from sitegen.errors import BuildFailed, Problem
+from sitegen.site.listings import starts_page
 
 __all__ = ["EntriesOutcome", "build_entries"]
 
@@ -55,7 +56,8 @@ class EntriesOutcome:
             raise BuildFailed(self.problems, len({p.file for p in self.problems}), self.files)
 
 
-def build_entries(plan: Plan, pool: WorkerPool, store: Store, ledger: Ledger, *, progress: Progress) -> EntriesOutcome:
+def build_entries(plan: Plan, pool: WorkerPool, store: Store, ledger: Ledger, *, page_size: int,
+                  progress: Progress) -> EntriesOutcome:
     """Run ``plan``'s entry tasks (see the module docstring)."""
     docs = {"record": 0, "bundle": 0}
     passed = failed = written = 0
@@ -77,12 +79,11 @@ def build_entries(plan: Plan, pool: WorkerPool, store: Store, ledger: Ledger, *,
                 continue
             summary = parse_summary(result.summary)
             store.add_entry(summary, result.summary, inputs=result.inputs, updated_at=result.updated_at,
-                            facets=facets_of(summary))
+                            facets=facets_of(summary), page_start=starts_page(summary.suffix, page_size),
+                            lookup=lookup_positions(summary), terms=result.terms)
             ledger.claim(summary.suffix, result.files, released.pop(summary.suffix, ()))
             if ledger.tracks_changes:
                 plan.touched.add(summary, gone=False)
-                if result.stub is not None:
-                    plan.touched.new_stubs.append((summary.year, summary.suffix, result.stub))
             written += result.written
     for old in released.values():  # entries gone, or no longer verifying (--skip-invalid)
         ledger.drop(old)

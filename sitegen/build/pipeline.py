@@ -132,13 +132,10 @@ def _build_once(settings: Settings, options: BuildOptions, progress: Progress, r
     out = settings.output_dir.absolute()
     cache = cache_dir_for(out)
     with OutputDirectory(out, cache, force=options.force) as state:
-        stubs_dirty = cache / "stubs.dirty"  # search stubs ran ahead of a store that never committed
         try:
             store = open_store(cache / "store.sqlite", output_dir=out,
                                published_tree=state.previous["tree_sha256"] if state.previous else None,
-                               discard=reason or state.interrupted or (
-                                   "an earlier build was interrupted while updating search stubs"
-                                   if stubs_dirty.exists() else None))
+                               discard=reason or state.interrupted)
         except sqlite3.Error as e:
             raise WriteError(f"{cache / 'store.sqlite'}: the build cache failed ({e}); "
                              "the published tree is unchanged") from e
@@ -170,28 +167,21 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
             cache: Path) -> BuildResult:
     s = inputs.settings
     page_time = build_timestamp(s, None) if s.source_date_epoch is not None else None
-    stubs = cache / ("stubs" if ledger.tracks_changes else "stubs.new")
-    if not ledger.tracks_changes:
-        shutil.rmtree(stubs, ignore_errors=True)
-    ctx = WorkContext(s, inputs.keyring, inputs.theme, inputs.nav, page_time, publisher.spec,
-                      None if ledger.tracks_changes else stubs, options.allow_rollback)
+    ctx = WorkContext(s, inputs.keyring, inputs.theme, inputs.nav, page_time, publisher.spec, options.allow_rollback)
     jobs = s.jobs or os.cpu_count() or 1
     with WorkerPool(jobs, init=init_process, init_args=(ctx,), run_batch=run_batch,
                     run_local=_LocalWorker(ctx)) as pool:
         with timer.stage("scan"):
             plan = plan_build(inputs, store, ledger, progress=progress)
         with timer.stage("verify+render"):
-            outcome = build_entries(plan, pool, store, ledger, progress=progress)
+            outcome = build_entries(plan, pool, store, ledger, page_size=s.page_size, progress=progress)
         outcome.raise_for_problems(skip_invalid=options.skip_invalid)
         if not ledger.tracks_changes:
             store.create_indexes()
         build_time = build_timestamp(s, store.newest_updated_at())
         with timer.stage("indexes"):
-            if ledger.tracks_changes:
-                (cache / "stubs.dirty").touch()  # stubs now run ahead of the store until it commits
             renderer = Renderer(inputs.theme, s, inputs.nav, page_time)
-            written = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched, stubs,
-                              cache).build(build_time)
+            written = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched).build(build_time)
             _refuse_case_collisions(store, ledger)
     with timer.stage("write"):
         sealed = seal(inputs, store, ledger, publisher.sink, previous=previous, build_time=build_time,
@@ -199,19 +189,19 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
         if ledger.tracks_changes:
             store.commit()
             puts = _ordered(ledger.puts) + list(sealed.shard_puts)
-            warnings = publisher.publish(puts, [*ledger.deletes, *sealed.gone_shards],
-                                         sealed.snapshot if sealed.snapshot_changed else None)
+            written_paths = {p for p, _ in puts}
+            deletes = [p for p in [*ledger.deletes, *sealed.gone_shards] if p not in written_paths]
+            warnings = publisher.publish(puts, deletes, sealed.snapshot if sealed.snapshot_changed else None)
             changed = len(puts) + sealed.snapshot_changed
             stats = WriteStats(changed, sealed.files - changed, sealed.total_bytes)
         else:
             warnings = publisher.publish()
             store.commit()
-            shutil.rmtree(cache / "stubs", ignore_errors=True)
-            if stubs.is_dir():
-                os.replace(stubs, cache / "stubs")
+            for leftover in ("stubs", "stubs.new", "stubs.dirty"):  # an earlier sitegen's Pagefind stubs
+                shutil.rmtree(cache / leftover, ignore_errors=True) if (cache / leftover).is_dir() else \
+                    (cache / leftover).unlink(missing_ok=True)
             new = publisher.sink.written + written + outcome.written
             stats = WriteStats(new, sealed.files - new, sealed.total_bytes)
-        (cache / "stubs.dirty").unlink(missing_ok=True)
     return BuildResult(documents=outcome.files, records=outcome.records, bundles=outcome.bundles,
                        published=store.entry_count(), checks_passed=outcome.passed, checks_failed=outcome.failed,
                        problems=outcome.problems, write=stats, timings=tuple(timer.timings),
@@ -233,7 +223,7 @@ class _LocalWorker:
 
 
 #: Apply order: leaf files before the pages that link to them (docs/decisions/0004-atomicity.md).
-_INDEX_PREFIXES = ("index.html", "years/", "categories/", "arxiv/", "doi/", "paper/", "search/", "pagefind/",
+_INDEX_PREFIXES = ("index.html", "years/", "categories/", "arxiv/", "doi/", "paper/", "search/", "api/aliases/",
                    "sitemap", "feed.xml")
 
 

@@ -25,9 +25,11 @@ from sitegen.build.scan import Identity, discover_paths, identify, stat_signatur
 from sitegen.build.store import SourceRow, Store
 from sitegen.build.workers import EntryTask
 from sitegen.errors import Problem
+from sitegen.site.lookup import top16
+from sitegen.site.search import doc_key, entry_terms
 from sitegen.site.summary import Summary
 
-__all__ = ["Plan", "Touched", "plan_build"]
+__all__ = ["Plan", "Touched", "plan_build", "facets_of", "lookup_positions"]
 
 #: Below this many files, identification runs in this process (a pool costs ~0.1 s).
 INLINE_BELOW = 256
@@ -35,25 +37,37 @@ INLINE_BELOW = 256
 
 @dataclass
 class Touched:
-    """Site pages that list a changed entry (its old or new version): listing
-    facets, arXiv ids and short prefixes (alias clusters), years (search
-    parts), and the search stubs to remove or (re)write. Filled by the plan
-    and by the verify + render stage; read by the indexes stage."""
+    """The entries whose pages changed: each old version (``gone``) and new
+    version of a replanned entry. Filled by the plan and by the verify +
+    render stage; the indexes stage re-renders only the listing pages,
+    alias-map and search shards and sitemap parts that hold them."""
 
-    facets: set[str] = field(default_factory=set)
-    arxiv_ids: set[str] = field(default_factory=set)
-    short_prefixes: set[str] = field(default_factory=set)
-    years: set[str] = field(default_factory=set)
-    gone_stubs: list[tuple[str, str]] = field(default_factory=list)
-    new_stubs: list[tuple[str, str, str]] = field(default_factory=list)
+    changes: list[tuple[Summary, bool]] = field(default_factory=list)
 
     def add(self, summary: Summary, *, gone: bool) -> None:
-        self.facets.update(facet for facet, _ in facets_of(summary))
-        self.arxiv_ids.add(summary.arxiv_id)
-        self.short_prefixes.add(summary.suffix[:8])
-        self.years.add(summary.year)
-        if gone:
-            self.gone_stubs.append((summary.year, summary.suffix))
+        self.changes.append((summary, gone))
+
+    @property
+    def summaries(self) -> list[Summary]:
+        return [s for s, _ in self.changes]
+
+    @property
+    def facets(self) -> set[str]:
+        return {facet for s in self.summaries for facet, _ in facets_of(s)}
+
+    @property
+    def arxiv_ids(self) -> set[str]:
+        return {s.arxiv_id for s in self.summaries}
+
+    @property
+    def short_prefixes(self) -> set[str]:
+        return {s.suffix[:8] for s in self.summaries}
+
+
+def lookup_positions(summary: Summary) -> tuple[int, int, int]:
+    """Where an entry sits in the static lookup files: ``(arxiv_top16,
+    url_top16, search_key)`` (the store keeps them to find shards by range)."""
+    return top16(summary.arxiv_id), top16(f"pith/{summary.suffix}/"), doc_key(summary)
 
 
 def facets_of(summary: Summary) -> list[tuple[str, str]]:
@@ -160,7 +174,7 @@ def plan_build(inputs: SiteInputs, store: Store, ledger: Ledger, *, progress: Pr
         old = store.entry_summary(suffix)
         if old is not None:
             touched.add(old, gone=True)
-            store.drop_entry(suffix)
+            store.drop_entry(suffix, doc_key(old), entry_terms(old))
         released[suffix] = ledger.release(suffix)
         members = store.members(suffix)
         if members:

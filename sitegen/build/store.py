@@ -12,8 +12,14 @@ Plain data only — text, integers and JSON; never pickle, never markup. Tables:
 * ``entries(suffix, inputs, summary, submitted_at, arxiv_id, version, updated_at)``
   — one row per published Pith Number: the fingerprint of everything its files
   were made from, and its :class:`~sitegen.site.summary.Summary` as JSON.
-* ``facets(facet, label, submitted_at, suffix)`` — listing memberships
-  (``year/2024``, ``category/cs.lg`` with label ``cs.LG``).
+* ``entries`` also keeps what finds an entry's shard of the static lookup
+  files: ``arxiv_top16`` (alias map), ``url_top16`` (sitemap part) and
+  ``search_key`` (:func:`sitegen.site.search.doc_key`).
+* ``facets(facet, label, submitted_at, suffix, page_start)`` — listing
+  memberships (``year/2024``, ``category/cs.lg`` with label ``cs.LG``), and
+  whether the record starts a listing page (:mod:`sitegen.site.listings`).
+* ``postings(top16, term, key, suffix)`` — the search index's terms of each
+  entry (:mod:`sitegen.site.search`).
 * ``outputs(path, owner, size, sha256, shard)`` — every published file and what
   made it (a suffix, ``arxiv:<id>``, ``short:<prefix>``, ``facet:<name>``,
   ``search:<part>``, ``site``).
@@ -53,8 +59,11 @@ CREATE TABLE sources(path TEXT PRIMARY KEY, sig TEXT NOT NULL, sha256 TEXT NOT N
                      suffix TEXT, key_ids TEXT NOT NULL);
 CREATE TABLE entries(suffix TEXT PRIMARY KEY, inputs TEXT NOT NULL, summary BLOB NOT NULL,
                      submitted_at TEXT NOT NULL, arxiv_id TEXT NOT NULL, version INTEGER NOT NULL,
-                     updated_at TEXT NOT NULL);
-CREATE TABLE facets(facet TEXT NOT NULL, label TEXT NOT NULL, submitted_at TEXT NOT NULL, suffix TEXT NOT NULL);
+                     updated_at TEXT NOT NULL, arxiv_top16 INTEGER NOT NULL, url_top16 INTEGER NOT NULL,
+                     search_key INTEGER NOT NULL);
+CREATE TABLE facets(facet TEXT NOT NULL, label TEXT NOT NULL, submitted_at TEXT NOT NULL, suffix TEXT NOT NULL,
+                    page_start INTEGER NOT NULL);
+CREATE TABLE postings(top16 INTEGER NOT NULL, term TEXT NOT NULL, key INTEGER NOT NULL, suffix TEXT NOT NULL);
 CREATE TABLE outputs(path TEXT PRIMARY KEY, owner TEXT NOT NULL, size INTEGER NOT NULL,
                      sha256 TEXT NOT NULL, shard TEXT NOT NULL);
 CREATE TABLE shards(prefix TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEGER NOT NULL,
@@ -66,7 +75,12 @@ CREATE TABLE shards(prefix TEXT PRIMARY KEY, count INTEGER NOT NULL, bytes INTEG
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS entries_newest ON entries(submitted_at DESC, suffix DESC);
 CREATE INDEX IF NOT EXISTS entries_arxiv ON entries(arxiv_id, version);
-CREATE INDEX IF NOT EXISTS facets_order ON facets(facet, submitted_at DESC, suffix DESC);
+CREATE INDEX IF NOT EXISTS entries_arxiv_shard ON entries(arxiv_top16);
+CREATE INDEX IF NOT EXISTS entries_url_part ON entries(url_top16);
+CREATE INDEX IF NOT EXISTS entries_search_key ON entries(search_key);
+CREATE INDEX IF NOT EXISTS facets_order ON facets(facet, submitted_at, suffix);
+CREATE INDEX IF NOT EXISTS facets_starts ON facets(facet, submitted_at, suffix) WHERE page_start;
+CREATE INDEX IF NOT EXISTS postings_shard ON postings(top16, term, key);
 CREATE INDEX IF NOT EXISTS facets_suffix ON facets(suffix);
 CREATE INDEX IF NOT EXISTS outputs_owner ON outputs(owner);
 CREATE INDEX IF NOT EXISTS outputs_shard ON outputs(shard, path);
@@ -233,18 +247,28 @@ class Store:
         row = self.db.execute("SELECT summary FROM entries WHERE suffix = ?", (suffix,)).fetchone()
         return None if row is None else parse_summary(row[0])
 
-    def drop_entry(self, suffix: str) -> None:
+    def drop_entry(self, suffix: str, key: int, terms: Iterable[tuple[int, str]]) -> None:
+        """Forget an entry, its listing memberships and its search ``terms`` (``(top16, term)``)."""
         self.db.execute("DELETE FROM entries WHERE suffix = ?", (suffix,))
         self.db.execute("DELETE FROM facets WHERE suffix = ?", (suffix,))
+        self.db.executemany("DELETE FROM postings WHERE top16 = ? AND term = ? AND key = ? AND suffix = ?",
+                            [(top, term, key, suffix) for top, term in terms])
 
     def add_entry(self, summary: Summary, raw_summary: bytes, *, inputs: str, updated_at: str,
-                  facets: Iterable[tuple[str, str]]) -> None:
-        """Record a published entry and its listing memberships ``(facet, label)``."""
-        self.db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  facets: Iterable[tuple[str, str]], page_start: bool, lookup: tuple[int, int, int],
+                  terms: Iterable[tuple[int, str]]) -> None:
+        """Record a published entry: its listing memberships ``(facet,
+        label)`` (``page_start``: it starts a listing page), its lookup
+        positions ``(arxiv_top16, url_top16, search_key)`` and its search
+        terms ``(top16, term)``."""
+        arxiv_top16, url_top16, key = lookup
+        self.db.execute("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (summary.suffix, inputs, raw_summary.decode(), summary.submitted_at, summary.arxiv_id,
-                         summary.version, updated_at))
-        self.db.executemany("INSERT INTO facets VALUES (?, ?, ?, ?)",
-                            [(f, label, summary.submitted_at, summary.suffix) for f, label in facets])
+                         summary.version, updated_at, arxiv_top16, url_top16, key))
+        self.db.executemany("INSERT INTO facets VALUES (?, ?, ?, ?, ?)",
+                            [(f, label, summary.submitted_at, summary.suffix, page_start) for f, label in facets])
+        self.db.executemany("INSERT INTO postings VALUES (?, ?, ?, ?)",
+                            [(top, term, key, summary.suffix) for top, term in terms])
 
     def entry_count(self) -> int:
         return _count(self.db.execute("SELECT count(*) FROM entries").fetchone()[0])
@@ -295,11 +319,104 @@ class Store:
         return {_text(f): (_text(label), _count(n)) for f, label, n in self.db.execute(
             "SELECT facet, min(label), count(*) FROM facets GROUP BY facet")}
 
-    def facet_members(self, facet: str) -> Iterator[bytes]:
-        """Summary JSON of the records listed under ``facet``, newest first."""
-        for r in self.db.execute("SELECT e.summary FROM facets f JOIN entries e ON e.suffix = f.suffix "
-                                 "WHERE f.facet = ? ORDER BY f.submitted_at DESC, f.suffix DESC", (facet,)):
-            yield _blob(r[0])
+    def facet_rows(self, facet: str) -> Iterator[tuple[str, str, bool]]:
+        """``(submitted_at, suffix, page_start)`` of every record listed under ``facet``, oldest first."""
+        for sa, suffix, start in self.db.execute("SELECT submitted_at, suffix, page_start FROM facets WHERE facet = ? "
+                                                 "ORDER BY submitted_at, suffix", (facet,)):
+            yield _text(sa), _text(suffix), bool(start)
+
+    def first_row(self, facet: str) -> tuple[str, str] | None:
+        """The position ``(submitted_at, suffix)`` of the oldest record of ``facet``."""
+        row = self.db.execute("SELECT submitted_at, suffix FROM facets WHERE facet = ? "
+                              "ORDER BY submitted_at, suffix LIMIT 1", (facet,)).fetchone()
+        return None if row is None else (_text(row[0]), _text(row[1]))
+
+    def page_start_near(self, facet: str, position: tuple[str, str], *, before: bool, inclusive: bool
+                        ) -> tuple[str, str] | None:
+        """The nearest record that starts a page, before (or after) ``position``."""
+        op = ("<=" if inclusive else "<") if before else (">=" if inclusive else ">")
+        order = "DESC" if before else ""
+        row = self.db.execute(f"SELECT submitted_at, suffix FROM facets WHERE facet = ? AND page_start "
+                              f"AND (submitted_at, suffix) {op} (?, ?) ORDER BY submitted_at {order}, suffix {order} "
+                              "LIMIT 1", (facet, *position)).fetchone()
+        return None if row is None else (_text(row[0]), _text(row[1]))
+
+    def rows_between(self, facet: str, lo: tuple[str, str], hi: tuple[str, str] | None) -> list[str]:
+        """Suffixes of the records of ``facet`` from ``lo`` (inclusive) to ``hi`` (exclusive), oldest first."""
+        if hi is None:
+            rows = self.db.execute("SELECT suffix FROM facets WHERE facet = ? AND (submitted_at, suffix) >= (?, ?) "
+                                   "ORDER BY submitted_at, suffix", (facet, *lo))
+        else:
+            rows = self.db.execute("SELECT suffix FROM facets WHERE facet = ? AND (submitted_at, suffix) >= (?, ?) "
+                                   "AND (submitted_at, suffix) < (?, ?) ORDER BY submitted_at, suffix",
+                                   (facet, *lo, *hi))
+        return [_text(r[0]) for r in rows]
+
+    def newest_rows(self, facet: str, limit: int) -> list[tuple[str, str]]:
+        """The newest ``limit`` positions of ``facet``, newest first."""
+        return [(_text(a), _text(b)) for a, b in self.db.execute(
+            "SELECT submitted_at, suffix FROM facets WHERE facet = ? ORDER BY submitted_at DESC, suffix DESC LIMIT ?",
+            (facet, limit))]
+
+    def page_starts(self) -> Iterator[tuple[str, str]]:
+        """``(facet, suffix)`` of every record that starts a page (sitemaps)."""
+        for f, s in self.db.execute("SELECT facet, suffix FROM facets WHERE page_start ORDER BY facet, submitted_at, suffix"):
+            yield _text(f), _text(s)
+
+    def summaries_of(self, suffixes: list[str]) -> dict[str, bytes]:
+        """Summary JSON by suffix."""
+        out: dict[str, bytes] = {}
+        for i in range(0, len(suffixes), 500):
+            chunk = suffixes[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            for suffix, summary in self.db.execute(f"SELECT suffix, summary FROM entries WHERE suffix IN ({marks})",
+                                                   chunk):
+                out[_text(suffix)] = _blob(summary)
+        return out
+
+    def arxiv_members(self, lo: int, hi: int) -> list[tuple[str, int, str]]:
+        """``(arxiv_id, version, suffix)`` of the entries whose ``arxiv_top16`` is in ``[lo, hi]``."""
+        return [(_text(a), _count(v), _text(s)) for a, v, s in self.db.execute(
+            "SELECT arxiv_id, version, suffix FROM entries WHERE arxiv_top16 BETWEEN ? AND ?", (lo, hi))]
+
+    def suffixes_with_prefix(self, prefix: str) -> list[str]:
+        return [_text(r[0]) for r in self.db.execute(
+            "SELECT suffix FROM entries WHERE suffix >= ? AND suffix < ? ORDER BY suffix", (prefix, prefix + "\x7f"))]
+
+    def record_urls(self, lo: int, hi: int) -> list[tuple[str, str]]:
+        """``(suffix, updated_at)`` of the entries whose record page URL falls in sitemap range ``[lo, hi]``."""
+        return [(_text(s), _text(u)) for s, u in self.db.execute(
+            "SELECT suffix, updated_at FROM entries WHERE url_top16 BETWEEN ? AND ? ORDER BY suffix", (lo, hi))]
+
+    def postings_in(self, lo: int, hi: int) -> Iterator[tuple[str, list[int]]]:
+        """``(term, ascending keys)`` of every term whose ``top16`` is in ``[lo, hi]``, sorted by term."""
+        current: str | None = None
+        keys: list[int] = []
+        for term, key in self.db.execute("SELECT DISTINCT term, key FROM postings WHERE top16 BETWEEN ? AND ? "
+                                         "ORDER BY term, key", (lo, hi)):
+            if term != current and keys:
+                yield _text(current), keys
+                keys = []
+            current = term
+            keys.append(_count(key))
+        if keys:
+            yield _text(current), keys
+
+    def documents_by_shard(self, shards: int) -> Iterator[tuple[int, int, bytes]]:
+        """``(document shard, search_key, summary JSON)`` of every entry, by shard then key."""
+        for n, k, summary in self.db.execute("SELECT search_key % ?, search_key, summary FROM entries "
+                                             "ORDER BY search_key % ?, search_key, suffix", (shards, shards)):
+            yield _count(n), _count(k), _blob(summary)
+
+    def count_record_urls(self, lo: int, hi: int) -> int:
+        return _count(self.db.execute("SELECT count(*) FROM entries WHERE url_top16 BETWEEN ? AND ?",
+                                      (lo, hi)).fetchone()[0])
+
+    def documents_in(self, shards: int, shard: int) -> list[tuple[int, bytes]]:
+        """``(search_key, summary JSON)`` of the entries in document shard ``shard`` of ``shards``."""
+        return [(_count(k), _blob(s)) for k, s in self.db.execute(
+            "SELECT search_key, summary FROM entries WHERE search_key % ? = ? ORDER BY search_key, suffix",
+            (shards, shard))]
 
     # -- outputs -------------------------------------------------------------------------------
 

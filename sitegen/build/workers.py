@@ -30,10 +30,11 @@ from sitegen.model import FileEntry, Keyring, ParsedDocument, SourceFile
 from sitegen.site.render import Renderer
 from sitegen.site.theme import Theme
 from sitegen.verify.rollback import find_rollbacks
-from sitegen.site.search import stub_page, stub_path
+from sitegen.site.search import entry_terms
 from sitegen.site.summary import Summary
 from sitegen.verify.documents import verify_documents
 from sitegen.build.publish import SinkSpec
+from sitegen.build.listing_pages import ListingSpec
 from sitegen.build.store import CacheDamaged
 
 __all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult", "DocOutcome", "AliasTask", "ListingTask",
@@ -45,7 +46,6 @@ __all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult",
 class WorkContext:
     """Everything a worker needs, fixed for the whole build (picklable).
     ``sink`` says where files go (:class:`~sitegen.build.publish.SinkSpec`);
-    ``stubs`` is where workers write search stubs (None: return them);
     ``build_time`` is shown on pages only with ``SOURCE_DATE_EPOCH``."""
 
     settings: Settings
@@ -54,7 +54,6 @@ class WorkContext:
     nav_pages: tuple[tuple[str, str], ...]
     build_time: str | None
     sink: SinkSpec
-    stubs: Path | None
     allow_rollback: bool
 
     @property
@@ -96,7 +95,7 @@ class EntryResult:
     updated_at: str
     files: tuple[FileEntry, ...]
     written: int
-    stub: str | None
+    terms: tuple[tuple[int, str], ...]
 
 
 @dataclass(frozen=True)
@@ -113,16 +112,18 @@ class AliasTask:
 
 @dataclass(frozen=True)
 class ListingTask:
-    """Pages ``first``… of the listing ``facet`` (shown as ``label``);
-    ``members`` are the summaries (JSON) on those pages, in listing order."""
+    """One owner of a listing (a natural page with its parts, or the
+    landing): ``spec`` says which records go where, ``members`` are their
+    summaries (JSON, in the order of :func:`~sitegen.build.listing_pages.ListingSpec`
+    members), ``old`` the owner's previous ``(path, sha256)``."""
 
-    owner: str
-    facet: str
-    label: str
-    total: int
-    first: int
+    spec: ListingSpec
     members: tuple[bytes, ...]
     old: tuple[tuple[str, str], ...]
+
+    @property
+    def owner(self) -> str:
+        return self.spec.owner
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,6 @@ class Worker:
         self.renderer = Renderer(ctx.theme, ctx.settings, ctx.nav_pages, ctx.build_time)
         self.sink = ctx.sink.open()
         self.content_dir = ctx.settings.content_dir
-        self.made_stub_dirs: set[str] = set()
 
     def _put_all(self, files, old: dict[str, str]) -> tuple[tuple[FileEntry, ...], int]:
         before = self.sink.written
@@ -177,31 +177,21 @@ class Worker:
                     problems.append(Problem(v.source.rel, "canonical_record", "was not identified as "
                                             f"{entry.pith_number} when content/ was scanned", "mirror.group"))
             entry = None
-        empty = EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), None, "", (), 0, None)
+        empty = EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), None, "", (), 0, ())
         if entry is None:
             return empty
         rollbacks = () if self.ctx.allow_rollback else tuple(
             find_rollbacks([entry], self.ctx.published, max_bytes=s.max_document_bytes))
         if rollbacks:
             return EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), rollbacks,
-                              None, "", (), 0, None)
+                               None, "", (), 0, ())
         view, files = self.renderer.entry_files(entry)
         entries_written, written = self._put_all(files, dict(task.old))
         summary = Summary.of(view)
-        stub = None
-        if s.search:
-            stub = stub_page(summary)
-            if self.ctx.stubs is not None:
-                target = stub_path(self.ctx.stubs, summary.year, summary.suffix)
-                if summary.year not in self.made_stub_dirs:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    self.made_stub_dirs.add(summary.year)
-                with open(target, "w", encoding="utf-8") as f:
-                    f.write(stub)
-                stub = None
+        terms = tuple(entry_terms(summary)) if s.search else ()
         stamp = entry.record.body["updated_at"] if entry.record else entry.bundle.body["built_at"]
         return EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), summary.to_json(),
-                          utc_stamp(stamp), entries_written, written, stub)
+                           utc_stamp(stamp), entries_written, written, terms)
 
     def run(self, task: EntryTask | AliasTask | ListingTask) -> EntryResult | PagesResult:
         """Run any task."""
@@ -220,10 +210,19 @@ class Worker:
         return PagesResult(task.owner, entries, written)
 
     def listing(self, task: ListingTask) -> PagesResult:
-        members = _summaries(task.members)
-        files = self.renderer.listing_files(task.facet, task.label, members, task.total, task.first)
+        spec = task.spec
+        by_suffix = {m.suffix: m for m in _summaries(task.members)}
+        files = []
+        for page in spec.pages:
+            files.append(self.renderer.listing_page(spec.facet, spec.label, spec.total, page.path,
+                                                    [by_suffix[m] for m in reversed(page.members)],
+                                                    older=page.older, newer=page.newer))
+        if spec.landing is not None:
+            newest, older, first = spec.landing
+            files.append(self.renderer.listing_landing(spec.facet, spec.label, spec.total,
+                                                       [by_suffix[m] for m in newest], older=older, first=first))
         entries, written = self._put_all(files, dict(task.old))
-        return PagesResult(task.owner, entries, written)
+        return PagesResult(spec.owner, entries, written)
 
 
 def _summaries(raw: tuple[bytes, ...]) -> list[Summary]:

@@ -1,65 +1,43 @@
-"""Browsing: paginated listings by year and by arXiv category, and the facet
-indexes that lead to them. Every record is reachable from ``years/`` (each
-record is in exactly one year) and from ``categories/`` (each record is listed
-under its primary and every cross-listed category). No listing page holds
-more than ``page_size`` records.
+"""Browsing: listings of records by year and by arXiv category (ours,
+docs/protocol.md §9).
 
-Paths: ``years/<YYYY>/``, ``years/<YYYY>/page/<n>/``, ``categories/<cat>/``,
-``categories/<cat>/page/<n>/`` — built from the verified year (four digits)
-and category (schema-checked: letters, digits, ``-`` and ``.``).
+Every record is reachable from ``years/`` (each record is in one year) and
+from ``categories/`` (each record is listed under its primary and every
+cross-listed category). A listing's landing page (``years/2024/``) shows its
+newest records; the rest are on *pages* cut by content, not by position:
+
+* a page starts at the listing's oldest record and at every record whose
+  suffix makes :func:`starts_page` true (one record in ``page_size`` on
+  average), so a record added or removed changes the page it falls in — and
+  the links of its two neighbours — never the pages around them (an
+  incremental build re-renders a handful of pages, not every page after it);
+* a page longer than ``4 × page_size`` is cut into parts of ``2 × page_size``;
+* page paths are ``…/page/first/`` for the oldest page and
+  ``…/page/<SUFFIX>/`` (its first record) for the others; part ``n > 1`` of
+  a long page adds ``-<n>``. No page says "page 12 of 40": the count would
+  change them all.
+
+Paths are built from the verified year (four digits), the category
+(shape-checked, lower-cased, docs/protocol.md §9) and suffixes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic, Sequence, TypeVar
+from typing import Sequence
 
-__all__ = ["Page", "Facet", "page_count", "paginate_window"]
+from sitegen.site.lookup import cyrb53
+from sitegen.site.summary import Summary
 
-T = TypeVar("T")
+__all__ = ["FacetLink", "ListingPage", "Landing", "starts_page", "listing_root", "page_path", "split_parts",
+           "FACET_ROOTS"]
 
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a listing: ``number`` (1-based) of ``count``; page 1 lives
-    at ``base``, page n at ``base + "page/<n>/"``."""
-
-    number: int
-    count: int
-    base: str
-    items: tuple[T, ...]
-
-    def path_of(self, n: int) -> str:
-        return self.base if n == 1 else f"{self.base}page/{n}/"
-
-    @property
-    def path(self) -> str:
-        return self.path_of(self.number)
-
-    @property
-    def previous(self) -> str | None:
-        return self.path_of(self.number - 1) if self.number > 1 else None
-
-    @property
-    def next(self) -> str | None:
-        return self.path_of(self.number + 1) if self.number < self.count else None
-
-    @property
-    def window(self) -> list[tuple[int, str | None]]:
-        """The page links to show: the first, the last and two either side of
-        this one, ``(n, path)``; ``(0, None)`` marks a gap. Constant size, so a
-        listing of n pages costs O(n) to render, not O(n²)."""
-        shown = sorted({1, self.count, *range(max(1, self.number - 2), min(self.count, self.number + 2) + 1)})
-        out: list[tuple[int, str | None]] = []
-        for n in shown:
-            if out and n - out[-1][0] > 1:
-                out.append((0, None))
-            out.append((n, self.path_of(n)))
-        return out
+#: kind → (root path, heading of the facet index).
+FACET_ROOTS = {"year": ("years/", "Records by year"), "category": ("categories/", "Records by arXiv category")}
 
 
 @dataclass(frozen=True)
-class Facet:
+class FacetLink:
     """A year or a category with the number of records under it."""
 
     kind: str
@@ -68,20 +46,57 @@ class Facet:
     count: int
 
 
-def page_count(total: int, page_size: int) -> int:
-    """Pages of a listing of ``total`` items: always at least one."""
-    return max(1, -(-total // page_size))
+@dataclass(frozen=True)
+class ListingPage:
+    """One page of a listing: ``items`` newest first; ``older``/``newer``
+    the neighbouring pages' paths (``newer`` of the newest page is the
+    landing); ``first_date``/``last_date`` the dates it covers."""
+
+    facet: str
+    label: str
+    key: str
+    path: str
+    items: tuple[Summary, ...]
+    older: str | None
+    newer: str
+    first_date: str
+    last_date: str
 
 
-def paginate_window(items: Sequence[T], total: int, page_size: int, base: str, first: int) -> list[Page[T]]:
-    """Pages ``first``, ``first + 1``… of a listing of ``total`` items, of which
-    ``items`` are the ones on those pages (the listing is produced a window at
-    a time, never held whole)."""
-    count = page_count(total, page_size)
-    out = []
-    for i, n in enumerate(range(first, count + 1)):
-        chunk = tuple(items[i * page_size:(i + 1) * page_size])
-        if not chunk and n > 1:
-            break
-        out.append(Page(n, count, base, chunk))
-    return out
+@dataclass(frozen=True)
+class Landing:
+    """A listing's landing page: its newest records, the page holding the
+    next older ones (``older``), the oldest page (``first``), the size."""
+
+    facet: str
+    label: str
+    path: str
+    items: tuple[Summary, ...]
+    older: str | None
+    first: str
+    total: int
+
+
+def starts_page(suffix: str, page_size: int) -> bool:
+    """Whether a record starts a listing page (besides the oldest record)."""
+    return cyrb53(suffix) % page_size == 0
+
+
+def listing_root(facet: str) -> str:
+    """``years/<YYYY>/`` or ``categories/<category>/`` for ``year/<YYYY>`` or ``category/<category>``."""
+    kind, key = facet.split("/", 1)
+    return f"{FACET_ROOTS[kind][0]}{key}/"
+
+
+def page_path(facet: str, key: str, part: int = 1) -> str:
+    """The path of part ``part`` of the page ``key`` (``first`` or a suffix)."""
+    return f"{listing_root(facet)}page/{key}{'' if part == 1 else f'-{part}'}/"
+
+
+def split_parts(rows: Sequence[str], page_size: int) -> list[Sequence[str]]:
+    """A page's records (oldest first) as its parts: one part up to
+    ``4 × page_size`` records, else parts of ``2 × page_size``."""
+    if len(rows) <= 4 * page_size:
+        return [rows]
+    step = 2 * page_size
+    return [rows[i:i + step] for i in range(0, len(rows), step)]

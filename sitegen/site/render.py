@@ -22,13 +22,13 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.pith.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
-from sitegen.site.listings import Facet, Page, page_count, paginate_window
+from sitegen.site.listings import FACET_ROOTS, FacetLink, listing_root
 from sitegen.site.aliases import Alias, AliasTarget
 from sitegen.pith.routes import routes_for
 from sitegen.site.theme import Theme, make_environment
 from sitegen.site.views import RecordView, json_for_script, record_view, scholarly_article
 
-__all__ = ["Renderer", "listing_paths", "site_files", "build_timestamp"]
+__all__ = ["Renderer", "site_files", "build_timestamp"]
 
 
 def build_timestamp(settings: Settings, newest: str | None) -> str:
@@ -153,8 +153,11 @@ class Renderer:
             raise ConfigError(f"template {where}: {e}") from e
 
     def entry_files(self, entry: MirrorEntry) -> tuple[RecordView, list[OutputFile]]:
-        """The record page, the verified documents (their exact bytes) and the
-        derived API files of one Pith Number (docs/protocol.md §5)."""
+        """The record page, the verified documents (their exact bytes) and, for
+        a bundle, its state and the derived API files of one Pith Number
+        (docs/protocol.md §5). A record alone gets two files: its page and its
+        JSON — its graph and events are in the record itself, so derived
+        copies would add nothing but files (docs/protocol.md §9)."""
         view = record_view(entry)
         r, out = view.routes, []
         if entry.record is not None:
@@ -163,10 +166,9 @@ class Renderer:
             out.append(OutputFile(r.bundle_json, entry.bundle.source.data))
             out.append(OutputFile(r.well_known_bundle, entry.bundle.source.data))
             out.append(OutputFile(r.state_json, entry.bundle.state_json))
-            out.append(OutputFile(r.well_known_state, entry.bundle.state_json))
-        graph, events = _derived_api(entry)
-        out.append(OutputFile(r.graph_json, graph))
-        out.append(OutputFile(r.events_json, events))
+            graph, events = _derived_api(entry)
+            out.append(OutputFile(r.graph_json, graph))
+            out.append(OutputFile(r.events_json, events))
         jsonld = json_for_script(scholarly_article(view, self.settings.base_url))
         out.append(OutputFile(r.page + "index.html", self.page("record.html", record=view, jsonld=jsonld)))
         return view, out
@@ -176,38 +178,38 @@ class Renderer:
         return [OutputFile(alias.path + "pith.json", _alias_json(alias, self.settings)),
                 OutputFile(alias.path + "index.html", self.page("alias.html", alias=alias, titles=titles))]
 
-    def listing_files(self, facet: str, label: str, items: list, total: int, first_page: int) -> list[OutputFile]:
-        """Pages ``first_page``… of the listing of ``facet`` (``year/<YYYY>`` or
-        ``category/<cat>``, lower-cased), shown as ``label``; ``items`` are the
-        summaries on those pages, in listing order; ``total`` is the listing's
-        size (sitegen.site.listings)."""
-        kind, key = facet.split("/", 1)
-        root, heading = _FACET_ROOTS[kind]
-        title = f"Records from {label}" if kind == "year" else f"Records in {label} (primary or cross-listed)"
-        size = self.settings.page_size
-        out = []
-        for p in paginate_window(items, total, size, f"{root}{key}/", first_page):
-            out.append(OutputFile(p.path + "index.html", self.page(
-                "listing.html", path=p.path, heading=title, page=p, total=total,
-                parent={"path": root, "title": heading}, page_size=size)))
-        return out
+    def listing_page(self, facet: str, label: str, total: int, path: str, items: list, *, older: str | None,
+                     newer: str) -> OutputFile:
+        """One page of a listing (:mod:`sitegen.site.listings`): ``items`` newest
+        first, links to the ``older`` and ``newer`` pages."""
+        kind, _ = facet.split("/", 1)
+        root, heading = FACET_ROOTS[kind]
+        return OutputFile(path + "index.html", self.page(
+            "listing.html", path=path, heading=_listing_heading(kind, label), items=items, total=total,
+            landing=False, older=older, newer=newer, first=None, root=listing_root(facet),
+            parent={"path": root, "title": heading}))
+
+    def listing_landing(self, facet: str, label: str, total: int, items: list, *, older: str | None,
+                        first: str) -> OutputFile:
+        """A listing's landing page: its newest records."""
+        kind, _ = facet.split("/", 1)
+        root, heading = FACET_ROOTS[kind]
+        path = listing_root(facet)
+        return OutputFile(path + "index.html", self.page(
+            "listing.html", path=path, heading=_listing_heading(kind, label), items=items, total=total,
+            landing=True, older=older, newer=None, first=first, root=path,
+            parent={"path": root, "title": heading}))
 
     def facet_index(self, kind: str, counts: list[tuple[str, str, int]]) -> OutputFile:
         """``years/`` or ``categories/``: every facet ``(key, label, records)``."""
-        root, heading = _FACET_ROOTS[kind]
+        root, heading = FACET_ROOTS[kind]
         ordered = sorted(counts, reverse=(kind == "year"))
-        facets = [Facet(kind, label, f"{root}{key}/", n) for key, label, n in ordered]
+        facets = [FacetLink(kind, label, f"{root}{key}/", n) for key, label, n in ordered]
         return OutputFile(root + "index.html", self.page("facets.html", path=root, heading=heading, facets=facets))
 
 
-_FACET_ROOTS = {"year": ("years/", "Records by year"), "category": ("categories/", "Records by arXiv category")}
-
-
-def listing_paths(facet: str, total: int, page_size: int) -> list[str]:
-    """Every page path of the listing of ``facet`` with ``total`` records."""
-    kind, name = facet.split("/", 1)
-    first = Page(1, page_count(total, page_size), f"{_FACET_ROOTS[kind][0]}{name}/", ())
-    return [first.path_of(n) for n in range(1, first.count + 1)]
+def _listing_heading(kind: str, label: str) -> str:
+    return f"Records from {label}" if kind == "year" else f"Records in {label} (primary or cross-listed)"
 
 
 def site_files(settings: Settings, keyring: Keyring, renderer: Renderer, when: str) -> list[OutputFile]:

@@ -1,108 +1,146 @@
-"""Static full-text search with Pagefind (PyPI ``pagefind[bin]``).
+"""The static search index (ours, ``sitegen-search-1``, docs/protocol.md §9).
 
-One small stub page per Pith Number carries exactly what is indexed —
-metadata only: title, authors, arXiv id (with and without version), DOI,
-full and short Pith Numbers, suffix, categories, year, and the abstract
-excerpt — so the index stays small and the browser downloads only the chunks
-a query needs. The stubs are written to a temporary
-directory kept beside the output tree (``<year>/<SUFFIX>.html``, made by the
-build's workers as records are verified, so nothing is held in memory and an
-incremental build rewrites only the stubs that changed), Pagefind's binary
-indexes them, and the bundle is read back and written by sitegen's own writer
-under ``pagefind/``, listed in the mirror snapshot like every other file.
+Pagefind, the library this replaced, needs ~75 kB of memory per record
+indexed and one fragment file per record — 75 GB and a million files for a
+million records (decision record 0008). This index is made from sorted
+queries on the build store in bounded memory, is a pure function of the
+published records (so an incremental build writes exactly what a clean one
+would), and lets the browser fetch only what a query needs:
 
-Why the binary and not the Python ``PagefindIndex`` API: its response loop
-sleeps 100 ms per message, capping indexing at ~10 records/s (measured: 201 s
-for 2,000 records); the binary indexes 10,000 stubs in seconds.
+``search/index.json``
+    ``{format, documents, term_shard_digits, doc_shards, inline_max, chunk}``.
+``search/t/<shard>.json``
+    terms whose :func:`~sitegen.site.lookup.shard_of` is ``<shard>``:
+    ``{term: [df, postings]}`` where ``postings`` is the base64 of the
+    document keys (ascending, :func:`~sitegen.site.lookup.encode_keys`) when
+    ``df <= inline_max``, else ``[hash, [first key of each chunk…]]`` naming
+    chunk files ``search/p/<shard>/<hash>-<i>.bin`` of ``chunk`` keys each,
+    counted from the oldest (so a new record changes only the last chunk).
+``search/d/<n>.json``
+    documents whose key ``mod doc_shards`` is ``n``:
+    ``{key: [[suffix, title, authors, year, arxiv id, primary category], …]}``.
 
-No Pagefind *filters*: their files differ from run to run (measured), and
-builds must be byte-identical; years and categories are browsable pages.
-Identifiers are indexed both as written and with punctuation spaced out
-(``1709.05011`` also as ``1709 05011``), so an arXiv id, a DOI or
-``pith:BIMLI3TH`` finds the record however Pagefind splits words.
+A document's *key* is ``days(submitted_at since 1986-01-01) << 25 | the
+first 25 bits of its suffix`` — ascending keys are oldest first, the newest
+results are found in the last chunks, and a key fits a JavaScript number.
+Indexed: the title, the authors, the arXiv id (with its version), the
+categories and the year — metadata, not abstracts (size). Identifiers such as
+DOIs and Pith Numbers are resolved by the search page through the alias maps.
 """
 
 from __future__ import annotations
 
-import os
-import re
-import subprocess
-import sys
-from pathlib import Path
+import base64
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterable, Iterator
 
-from markupsafe import escape
+import orjson
 
-from sitegen.errors import ConfigError
 from sitegen.model import OutputFile
+from sitegen.site.lookup import cyrb53, encode_keys, shard_of, tokens, top16
+from sitegen.site.summary import Summary
 
-__all__ = ["stub_page", "stub_path", "index_part", "search_parts", "INDEX_DIR"]
+__all__ = ["FORMAT", "SearchParams", "search_params", "doc_key", "doc_terms", "entry_terms", "doc_entry", "term_shard_files",
+           "doc_shard_file", "index_file", "INDEX_DIR", "INLINE_MAX", "CHUNK"]
 
-INDEX_DIR = "pagefind/"
-_PUNCT = re.compile(r"[./:\-]")
-#: Pagefind's ready-made UI kits: sitegen ships its own small UI (assets/search.js).
-_UI_KIT = re.compile(r"\Apagefind-(?:component-ui|modular-ui|ui|highlight)\.")
-
-
-def _identifiers(s) -> list[str]:
-    ids = [s.arxiv_id, f"{s.arxiv_id}v{s.version}", s.doi, s.pith_number,
-           s.short_pith_number, s.suffix, s.suffix[:8], s.suffix[:12], s.suffix[:16]]
-    return ids + [_PUNCT.sub(" ", i) for i in ids]
-
-
-def stub_page(s) -> str:
-    """The search stub of one record (a :class:`~sitegen.summary.Summary`)."""
-    authors = ", ".join(s.authors[:6]) + (" et al." if len(s.authors) > 6 else "")
-    meta = {"title": s.title, "authors": authors, "pith": s.short_pith_number,
-            "arxiv": f"arXiv:{s.arxiv_id}", "date": s.date}
-    spans = "".join(f'<span data-pagefind-meta="{k}">{escape(v)}</span>' for k, v in meta.items())
-    body = " ".join([*s.authors, *_identifiers(s), s.primary_cat, *s.cross_cats, s.year, s.abstract_excerpt])
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(s.title)}</title></head>'
-            f"<body><main data-pagefind-body>{spans}<p>{escape(body)}</p></main></body></html>")
+FORMAT = "sitegen-search-1"
+INDEX_DIR = "search/"
+#: Postings kept in the term shard itself; longer lists go to chunk files.
+INLINE_MAX = 512
+#: Keys per chunk file.
+CHUNK = 1024
+_EPOCH = date(1986, 1, 1).toordinal()
+_SUFFIX_BITS = 25
+_B32 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
 
 
-def stub_path(stubs: Path, year: str, suffix: str) -> Path:
-    """Where the stub of ``suffix`` lives: ``<stubs>/<year>/<SUFFIX>.html``.
-    The search page maps a result URL ending in ``<SUFFIX>.html`` to the
-    record page ``pith/<SUFFIX>/``."""
-    return stubs / year / f"{suffix}.html"
+@dataclass(frozen=True)
+class SearchParams:
+    """How many shards an index of ``documents`` records uses (a function of
+    the count only, so any build of the same records agrees)."""
+
+    documents: int
+    term_shard_digits: int
+    doc_shards: int
 
 
-def index_part(stubs: Path, year: str | None, prefix: str, workdir: Path) -> list[OutputFile]:
-    """Run Pagefind over the stubs of ``year`` (None: every year) and return
-    its bundle as output files under ``pagefind/<prefix>``. ``workdir`` must be
-    on the same filesystem as ``stubs``. Raises :class:`ConfigError` if the
-    Pagefind binary fails.
-
-    Pagefind numbers pages in directory-listing order, which depends on the
-    filesystem and, on some (tmpfs), on creation order — and workers create
-    stubs in any order. So the stubs are hard-linked into a fresh directory
-    in sorted order first: the index is then the same for any number of
-    workers on a given filesystem (ext4 lists by name hash, tmpfs by creation
-    order) — though not across filesystems, which Pagefind does not offer."""
-    name = prefix.strip("/") or "all"
-    source = stubs if year is None else stubs / year
-    site = workdir / f"site-{name}"
-    for folder in sorted(p for p in source.iterdir() if p.is_dir()) if year is None else [source]:
-        target = site / folder.name if year is None else site
-        target.mkdir(parents=True)
-        for stub in sorted(folder.iterdir()):
-            os.link(stub, target / stub.name)
-    bundle = workdir / f"bundle-{name}"
-    proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle),
-                           "--force-language", "en", "--silent"], capture_output=True, text=True)
-    if proc.returncode != 0 or not bundle.is_dir():
-        raise ConfigError(f"search index: Pagefind failed ({proc.stderr.strip()[-300:] or proc.returncode}); "
-                          "set search = false in sitegen.toml to skip it")
-    return [OutputFile(INDEX_DIR + prefix + p.relative_to(bundle).as_posix(), p.read_bytes())
-            for p in sorted(bundle.rglob("*")) if p.is_file() and not _UI_KIT.match(p.name)]
+def search_params(documents: int) -> SearchParams:
+    """Term shards: 16 up to 2,000 records, 256 up to 50,000, 4,096 beyond
+    (~8 kB a shard at a million records). Document shards: a power of two
+    with about 16 documents each."""
+    digits = 1 if documents <= 2_000 else 2 if documents <= 50_000 else 3
+    shards = 1
+    while shards * 16 < documents:
+        shards *= 2
+    return SearchParams(documents, digits, shards)
 
 
-def search_parts(year_counts: dict[str, int], split_above: int) -> dict[str, str | None]:
-    """Search bundles: ``{"": None}`` (one bundle of every year) up to
-    ``split_above`` records; above, ``{"<year>/": year}`` — each submission
-    year its own bundle, merged in the browser (Pagefind ``mergeIndex``), so
-    a full arXiv mirror (~2.7M records, 1991–2026) has ~100k fragment files
-    per bundle directory, and an incremental build re-indexes one year."""
-    if sum(year_counts.values()) <= split_above:
-        return {"": None}
-    return {f"{y}/": y for y in sorted(year_counts, reverse=True)}
+def doc_key(summary: Summary) -> int:
+    """The document's key (see the module docstring)."""
+    y, m, d = (int(x) for x in summary.submitted_at[:10].split("-"))
+    days = min(max(date(y, m, d).toordinal() - _EPOCH, 0), (1 << 15) - 1)
+    bits = 0
+    for c in summary.suffix[:5]:
+        bits = (bits << 5) | _B32[c]
+    return (days << _SUFFIX_BITS) | bits
+
+
+def doc_terms(summary: Summary) -> set[str]:
+    """Every term a document is found by."""
+    text = " ".join([summary.title, *summary.authors, summary.arxiv_id, f"{summary.arxiv_id}v{summary.version}",
+                     *summary.categories, summary.year])
+    return set(tokens(text))
+
+
+def entry_terms(summary: Summary) -> list[tuple[int, str]]:
+    """``(top16, term)`` of every term of a document, sorted (what the build store keeps)."""
+    return sorted((top16(t), t) for t in doc_terms(summary))
+
+
+def doc_entry(summary: Summary) -> list[str]:
+    """What a result shows: suffix, title, authors (three and "et al."),
+    year, arXiv id with version, primary category — plain text."""
+    authors = ", ".join(summary.authors[:3]) + (" et al." if len(summary.authors) > 3 else "")
+    return [summary.suffix, summary.title[:300], authors[:200], summary.year,
+            f"{summary.arxiv_id}v{summary.version}", summary.primary_cat]
+
+
+def _json(obj: object) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS) + b"\n"
+
+
+def term_shard_files(shard: str, terms: Iterable[tuple[str, list[int]]]) -> Iterator[OutputFile]:
+    """The term shard ``shard`` and the chunk files of its long terms, from
+    ``(term, ascending keys)`` sorted by term."""
+    entries: dict[str, object] = {}
+    for term, keys in terms:
+        if len(keys) <= INLINE_MAX:
+            entries[term] = [len(keys), base64.b64encode(encode_keys(keys)).decode("ascii")]
+            continue
+        name = format(cyrb53(term), "014x")
+        firsts = []
+        for i in range(0, len(keys), CHUNK):
+            chunk = keys[i:i + CHUNK]
+            firsts.append(chunk[0])
+            yield OutputFile(f"{INDEX_DIR}p/{shard or '_'}/{name}-{i // CHUNK}.bin", encode_keys(chunk))
+        entries[term] = [len(keys), [name, firsts]]
+    yield OutputFile(f"{INDEX_DIR}t/{shard or '_'}.json", _json(entries))
+
+
+def term_shard(term: str, params: SearchParams) -> str:
+    return shard_of(term, params.term_shard_digits)
+
+
+def doc_shard_file(n: int, docs: Iterable[tuple[int, list[str]]]) -> OutputFile:
+    """Document shard ``n`` from ``(key, entry)`` pairs."""
+    grouped: dict[str, list[list[str]]] = {}
+    for key, entry in docs:
+        grouped.setdefault(str(key), []).append(entry)
+    return OutputFile(f"{INDEX_DIR}d/{n}.json", _json({k: sorted(v) for k, v in grouped.items()}))
+
+
+def index_file(params: SearchParams) -> OutputFile:
+    return OutputFile(f"{INDEX_DIR}index.json", _json({
+        "format": FORMAT, "documents": params.documents, "term_shard_digits": params.term_shard_digits,
+        "doc_shards": params.doc_shards, "inline_max": INLINE_MAX, "chunk": CHUNK}))

@@ -84,6 +84,7 @@ def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
         site={"title": settings.title, "base_url": base_url, "base_path": base_path},
         nav_pages=[],
         search_enabled=settings.search,
+        aliases_enabled=settings.aliases,
         generator=f"sitegen {__version__}",
     )
     return env
