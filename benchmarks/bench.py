@@ -1,6 +1,7 @@
-"""Build benchmark: documents/s, the floor ratio, peak RSS, incremental rebuilds.
+"""Build benchmark: documents/s, the floor ratio, Hugo side by side, files per
+document, peak RSS, incremental rebuilds — with every default on.
 
-    python benchmarks/bench.py --records 9900 --bundles 100 [--workdir DIR] [--jobs N] [--no-aliases]
+    python benchmarks/bench.py --records 9900 --bundles 100 [--workdir DIR] [--jobs N] [--no-hugo]
 
 1. Generates a signed corpus (benchmarks/corpus.py; not timed; reused when
    ``--workdir`` already holds one of the same size).
@@ -10,7 +11,11 @@
 3. Full build: ``python -m sitegen build --full`` in a subprocess; wall time
    and peak RSS summed over the build and its workers (sampled from /proc
    every 50 ms).
-4. Incremental rebuilds, each timed end to end (a new process): change one
+4. Hugo side by side (when ``hugo`` is on PATH): the same corpus as Hugo
+   content (front matter: title, authors, date, arXiv id, categories,
+   abstract) rendered to an HTML page and a JSON file per document with
+   minimal layouts — no verification — timed and measured the same way.
+5. Incremental rebuilds, each timed end to end (a new process): change one
    document, add one, remove one — then a clean full build into a second
    directory, and every file compared byte for byte (the snapshot's
    ``version`` counter aside, which counts builds).
@@ -94,6 +99,11 @@ def _tree_rss_kb(root: int) -> int:
 def run_build(site: Path, out: Path, *extra: str) -> tuple[float, int, str]:
     """Run ``sitegen build``; returns (seconds, peak RSS of the process tree in MB, stdout)."""
     cmd = [sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "--progress", "off", *extra]
+    return measure(cmd)
+
+
+def measure(cmd: list[str]) -> tuple[float, int, str]:
+    """Run ``cmd``; returns (seconds, peak RSS of its process tree in MB, stdout)."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent), "SOURCE_DATE_EPOCH": "1767225600"}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
@@ -112,6 +122,50 @@ def run_build(site: Path, out: Path, *extra: str) -> tuple[float, int, str]:
     if proc.returncode != 0:
         raise SystemExit(f"build failed ({' '.join(cmd)}):\n{stderr[-3000:]}")
     return elapsed, peak[0] // 1024, stdout
+
+
+_HUGO_CONFIG = """baseURL = "https://hugo.example/"
+disableKinds = ["taxonomy", "term", "RSS", "sitemap", "robotsTXT", "404"]
+[outputs]
+page = ["HTML", "JSON"]
+home = ["HTML"]
+section = ["HTML"]
+"""
+_HUGO_SINGLE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><main><h1>{{ .Title }}</h1><p>{{ .Params.pith }} · arXiv:{{ .Params.arxiv }} · {{ .Date.Format "2006-01-02" }}</p>
+<ul>{{ range .Params.authors }}<li>{{ . }}</li>{{ end }}</ul><p>{{ .Params.abstract }}</p>
+<p>{{ range .Params.categories }}<span>{{ . }}</span> {{ end }}</p></main></body></html>
+"""
+_HUGO_SINGLE_JSON = """{{ dict "title" .Title "pith" .Params.pith "arxiv" .Params.arxiv "authors" .Params.authors
+"categories" .Params.categories "abstract" .Params.abstract | jsonify }}
+"""
+_HUGO_LIST = "<!doctype html><title>{{ .Title }}</title>{{ range .Pages }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}\n"
+
+
+def hugo_site(paths: list[str], root: Path) -> Path:
+    """The corpus as a Hugo site (front matter only; not timed)."""
+    if (root / "done").is_file() and int((root / "done").read_text()) == len(paths):
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    for rel, text in (("config.toml", _HUGO_CONFIG), ("layouts/_default/single.html", _HUGO_SINGLE_HTML),
+                      ("layouts/_default/single.json", _HUGO_SINGLE_JSON), ("layouts/_default/list.html", _HUGO_LIST),
+                      ("layouts/index.html", _HUGO_LIST)):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    pages = root / "content" / "pith"
+    pages.mkdir(parents=True)
+    for path in paths:
+        doc = orjson.loads(Path(path).read_bytes())
+        cr = doc["canonical_record"]
+        paper = doc.get("paper") or doc["state"]["current"]["graph_snapshots"][-1]["payload"]["graph_snapshot"]["paper"]
+        front = {"title": paper["title"], "date": cr["metadata"]["submitted_at"], "pith": doc["pith_number"],
+                 "arxiv": cr["source"]["id"], "authors": paper["authors_text"].split(", "),
+                 "categories": [cr["metadata"]["primary_cat"], *cr["metadata"]["cross_cats_sorted"]],
+                 "abstract": paper["abstract_excerpt"]}
+        suffix = doc["pith_number"].split(":")[2]
+        (pages / f"{suffix}.md").write_bytes(orjson.dumps(front) + b"\n")  # JSON front matter
+    (root / "done").write_text(str(len(paths)))
+    return root
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -140,8 +194,9 @@ def main() -> None:
     p.add_argument("--bundles", type=int, default=20)
     p.add_argument("--workdir", type=Path, help="keep the corpus and output here (default: a temp dir)")
     p.add_argument("--jobs", type=int, help="worker processes for the build (default: every core)")
-    p.add_argument("--no-aliases", action="store_true", help="build without alias pages (aliases = false)")
+    p.add_argument("--no-aliases", action="store_true", help="build without the alias maps (aliases = false)")
     p.add_argument("--no-search", action="store_true", help="build without the search index (search = false)")
+    p.add_argument("--no-hugo", action="store_true", help="skip the Hugo side-by-side run")
     p.add_argument("--skip-compare", action="store_true", help="skip the clean rebuild and byte comparison")
     args = p.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="sitegen-bench-"))
@@ -164,6 +219,13 @@ def main() -> None:
     floor_s, signatures = floor(paths)
     build_s, peak_mb, summary = run_build(site, out, "--full", *jobs)
     files = sum(len(names) for _, _, names in os.walk(out))
+    biggest_dir = max(len(names) + len(dirs) for _, dirs, names in os.walk(out))
+    hugo = None
+    if not args.no_hugo and shutil.which("hugo"):
+        hsite, hout = hugo_site(paths, work / "hugo-site"), work / "hugo-out"
+        shutil.rmtree(hout, ignore_errors=True)
+        hugo_s, hugo_mb, _ = measure(["hugo", "--quiet", "-s", str(hsite), "-d", str(hout)])
+        hugo = (hugo_s, hugo_mb, sum(len(names) for _, _, names in os.walk(hout)))
 
     # Incremental: change one record (a new, validly signed document in its file), add one, remove one.
     # The corpus is restored afterwards, so the next run starts from the same documents.
@@ -194,6 +256,10 @@ def main() -> None:
     print(f"floor (parse + canonical hash + Ed25519, {os.cpu_count()} processes): {floor_rate:,.0f} documents/s")
     print(f"full build (verify + render + write, end to end): {build_rate:,.0f} documents/s in {build_s:.1f} s")
     print(f"floor ratio: {build_rate / floor_rate:.3f}")
+    print(f"files per document: {files / n:.2f} ({files} files; largest directory {biggest_dir} entries)")
+    if hugo is not None:
+        print(f"Hugo (an HTML page + a JSON file per document, no verification): {n / hugo[0]:,.0f} documents/s "
+              f"in {hugo[0]:.1f} s, peak RSS {hugo[1]:,} MB, {hugo[2]} files; sitegen/Hugo = {hugo[0] / build_s:.2f}")
     print(f"peak RSS (build and workers, summed): {peak_mb:,} MB")
     print(f"incremental, one document changed: {change_s:.2f} s ({change_mb} MB)   [{change_out.strip().splitlines()[-1]}]")
     print(f"incremental, {added} document added: {add_s:.2f} s")
@@ -204,6 +270,10 @@ def main() -> None:
                       "floor_ratio": round(build_rate / floor_rate, 4), "peak_rss_mb": peak_mb,
                       "change_one_s": round(change_s, 2), "add_one_s": round(add_s, 2),
                       "remove_one_s": round(remove_s, 2), "output_files": files,
+                      "files_per_document": round(files / n, 2), "largest_directory": biggest_dir,
+                      "hugo_docs_per_s": None if hugo is None else round(n / hugo[0], 1),
+                      "hugo_ratio": None if hugo is None else round(hugo[0] / build_s, 3),
+                      "hugo_peak_rss_mb": None if hugo is None else hugo[1],
                       "identical_to_clean": None if differ is None else not differ}))
     if differ:
         raise SystemExit(1)

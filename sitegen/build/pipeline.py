@@ -32,7 +32,7 @@ from sitegen.build.progress import Progress
 from sitegen.build.publish import Publisher, WriteStats
 from sitegen.build.safetree import TreeAltered
 from sitegen.build.seal import seal
-from sitegen.build.store import CacheDamaged, Store, cache_dir_for, open_store
+from sitegen.build.store import CacheDamaged, Store, cache_dir_for, is_io_failure, open_store
 from sitegen.build.workers import WorkContext, Worker, init_process, run_batch
 from sitegen.config import Settings
 from sitegen.errors import ConfigError, Problem, WriteError
@@ -147,7 +147,8 @@ def _build_once(settings: Settings, options: BuildOptions, progress: Progress, r
         except BaseException as e:
             store.abandon()
             publisher.abandon()
-            if isinstance(e, (CacheDamaged, TreeAltered)) or type(e) is sqlite3.DatabaseError and store.reused:
+            if isinstance(e, (CacheDamaged, TreeAltered)) or (isinstance(e, sqlite3.DatabaseError) and store.reused
+                                                                and not is_io_failure(e)):
                 raise _Restart(f"{_why(e)}; rebuilt in full") from e
             if isinstance(e, sqlite3.Error):
                 raise WriteError(f"{store.path}: the build cache failed ({e}); "

@@ -49,7 +49,7 @@ from sitegen import __version__
 from sitegen.pith.routes import check_route
 from sitegen.site.summary import Summary
 
-__all__ = ["Store", "open_store", "parse_summary", "STORE_FORMAT", "cache_dir_for", "CacheDamaged", "SourceRow"]
+__all__ = ["Store", "open_store", "parse_summary", "is_io_failure", "STORE_FORMAT", "cache_dir_for", "CacheDamaged", "SourceRow"]
 
 STORE_FORMAT = "sitegen-store-3"
 
@@ -526,6 +526,18 @@ def _grouped(rows: Iterable[tuple[object, object]]) -> Iterator[tuple[str, list[
         yield _text(current), members
 
 
+#: SQLite primary result codes that mean the disk failed, not that the file is damaged.
+_IO_CODES = {8, 10, 13, 14}  # READONLY, IOERR, FULL, CANTOPEN
+
+
+def is_io_failure(e: sqlite3.Error) -> bool:
+    """True when ``e`` is a failing disk (report it) rather than a damaged
+    store (replace it): a missing table, a corrupt page or a file that is not
+    a database are damage."""
+    code = getattr(e, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _IO_CODES
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     db = sqlite3.connect(path, isolation_level="DEFERRED")
     db.execute("PRAGMA journal_mode = WAL")
@@ -567,8 +579,8 @@ def open_store(path: Path, *, output_dir: Path, published_tree: str | None, disc
         db = _connect(path)  # no quick_check: it reads the whole file (5 s at 100k records);
         found = dict(db.execute("SELECT key, value FROM meta").fetchall())  # damage found later restarts the build
     except sqlite3.DatabaseError as e:
-        if type(e) is not sqlite3.DatabaseError and not isinstance(e, sqlite3.IntegrityError):
-            raise  # an I/O failure (disk full, file too large), not damage: the caller reports it
+        if is_io_failure(e):
+            raise  # disk full, file too large, read-only: not damage; the caller reports it
         try:
             db.close()
         except Exception:  # noqa: BLE001 - a damaged handle; we are replacing it

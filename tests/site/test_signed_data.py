@@ -9,6 +9,8 @@ lower-cased title)."""
 
 from __future__ import annotations
 
+import json
+
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -107,8 +109,12 @@ def test_site_wide_pages_list_the_signed_title(built):
     entry = next(e for e in feed.iter(f"{ns}entry") if e.findtext(f"{ns}id").endswith(f"{suffix}/"))
     assert entry.findtext(f"{ns}title") == SIGNED["title"]
     assert [a.findtext(f"{ns}name") for a in entry.iter(f"{ns}author")] == ["Grace Hopper", "Edsger W. Dijkstra"]
-    alias = soup(out / "paper" / suffix[:8] / "index.html")
-    assert SIGNED["title"] in alias.get_text() and "SIGNED TITLE" not in alias.get_text()
+    year = next(p for p in (out / "years").glob("*/index.html") if f"/pith/{suffix}/" in p.read_text())
+    listing = soup(year).find("a", href=f"/pith/{suffix}/").get_text()
+    assert listing == SIGNED["title"] and "SIGNED TITLE" not in listing
+    docs_index = json.loads(next((out / "search" / "d").glob("*.json")).read_text())
+    shown = [d[1] for entries in docs_index.values() for d in entries if d[0] == suffix]
+    assert shown == [SIGNED["title"]]  # the search result shows the signed title too
 
 
 def test_without_a_signed_snapshot_the_records_paper_is_shown_and_labelled_unsigned(built):

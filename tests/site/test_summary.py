@@ -57,7 +57,7 @@ def test_bundle_summary_round_trips():
 def render_listing(s: Summary, tmp_path: Path) -> BeautifulSoup:
     settings = load_settings(tmp_path)
     renderer = Renderer(find_theme(tmp_path), settings, (), None)
-    [page] = renderer.listing_files(f"year/{s.year}", s.year, [s], 1, 1)
+    page = renderer.listing_landing(f"year/{s.year}", s.year, 1, [s], older=None, first=f"years/{s.year}/page/first/")
     return BeautifulSoup(page.data, "html.parser")
 
 

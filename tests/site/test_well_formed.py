@@ -56,7 +56,7 @@ def test_signed_records_with_xml_illegal_characters_build(built):
 
 def test_feed_and_every_sitemap_parse_with_a_strict_xml_parser(built):
     xml_files = _files(built, ".xml")
-    assert {"feed.xml", "sitemap.xml", "sitemap-1.xml"} <= {p.name for p in xml_files}
+    assert {"feed.xml", "sitemap.xml", "sitemap-all.xml"} <= {p.name for p in xml_files}
     for path in xml_files:
         ET.fromstring(path.read_bytes())  # raises ParseError on any character XML 1.0 forbids
     feed = ET.fromstring((built / "feed.xml").read_bytes())
