@@ -290,9 +290,8 @@ def _cmd_pull(args: argparse.Namespace) -> int:
             print(f"landed {landed} ({c.get('new', 0)} new, {c.get('updated', 0)} updated); "
                   f"{c.get('unchanged', 0) + c.get('not_modified', 0)} unchanged, {c.get('filtered', 0)} filtered out, "
                   f"{c.get('failed', 0)} failed, {c.get('conflict', 0)} conflicts")
-        rate = report.planned / report.seconds if report.seconds > 0 else 0.0
-        print(f"network: {report.requests} requests, {report.bytes} bytes in {report.seconds:.2f}s "
-              f"({rate:.0f} Pith Numbers/s)")
+        rate = f" ({report.planned / report.seconds:.0f} Pith Numbers/s)" if report.planned and report.seconds else ""
+        print(f"network: {report.requests} requests, {report.bytes} bytes in {report.seconds:.2f}s{rate}")
     if report.problems:
         _err(f"error: {_n(len(report.problems), 'problem')}; documents that failed did not enter content/")
         return 1

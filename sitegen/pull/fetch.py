@@ -131,9 +131,8 @@ class Fetcher:
     """A thread-safe HTTP client for one pull. ``requests`` and ``bytes``
     count every attempt and every body byte received (after decoding)."""
 
-    def __init__(self, limits: Limits = Limits(), *, pool_size: int = 4, sleep=time.sleep) -> None:
+    def __init__(self, limits: Limits = Limits(), *, pool_size: int = 4) -> None:
         self.limits = limits
-        self._sleep = sleep
         self._pool = urllib3.PoolManager(num_pools=4, maxsize=max(1, pool_size), block=True,
                                          headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
                                          retries=False)
@@ -149,17 +148,16 @@ class Fetcher:
             self.requests += requests
             self.bytes += nbytes
 
-    def get(self, url: str, *, max_bytes: int, types: frozenset[str] | None = JSON_TYPES,
-            etag: str | None = None, last_modified: str | None = None) -> Response:
+    def get(self, url: str, *, max_bytes: int, etag: str | None = None,
+            last_modified: str | None = None) -> Response:
         """GET ``url`` (see the module docstring). ``max_bytes``: the size cap
-        of the body; ``types``: accepted content types (None: any);
-        ``etag``/``last_modified``: make the request conditional."""
+        of the body; ``etag``/``last_modified``: make the request conditional."""
         lim = self.limits
         attempt, hops, current = 0, 0, url
         while True:
             try:
-                response, location = self._once(current, max_bytes=max_bytes, types=types,
-                                                 etag=etag, last_modified=last_modified)
+                response, location = self._once(current, max_bytes=max_bytes, etag=etag,
+                                                 last_modified=last_modified)
             except _Retry as r:
                 if attempt >= lim.retries:
                     tries = f" (after {attempt + 1} attempts)" if attempt else ""
@@ -169,7 +167,7 @@ class Fetcher:
                                      f"more than the {lim.max_retry_after:.0f} s this pull waits", r.check) from None
                 step = min(lim.max_backoff, lim.backoff * 2 ** attempt)
                 wait = step / 2 + random.uniform(0, step / 2)
-                self._sleep(max(wait, r.wait or 0.0))
+                time.sleep(max(wait, r.wait or 0.0))
                 attempt += 1
                 continue
             if location is None:
@@ -178,7 +176,8 @@ class Fetcher:
                 target = urljoin(current, location)
                 here, there = _origin(current), _origin(target)
             except ValueError:  # urlsplit refuses some hostile URLs (bad port, stray brackets)
-                raise FetchError(url, f"redirects to an invalid URL ({quote(location, 120)})", "fetch.redirect") from None
+                raise FetchError(url, f"redirects to an invalid URL ({quote(location, 120)})",
+                                 "fetch.redirect") from None
             upgrade = here[0] == "http" and there[0] == "https" and there[1] == here[1]
             if not (there == here or upgrade) or there[0] not in ("http", "https"):
                 raise FetchError(url, f"redirects to another host ({quote(target, 120)}); not followed",
@@ -188,7 +187,7 @@ class Fetcher:
                 raise FetchError(url, f"more than {lim.max_redirects} redirects", "fetch.redirect")
             current = target
 
-    def _once(self, url: str, *, max_bytes: int, types: frozenset[str] | None, etag: str | None,
+    def _once(self, url: str, *, max_bytes: int, etag: str | None,
               last_modified: str | None) -> tuple[Response, str | None]:
         """One attempt: ``(response, None)``, ``(_, location)`` for a redirect;
         raises :class:`_Retry` for what may pass, :class:`FetchError` otherwise."""
@@ -217,6 +216,8 @@ class Fetcher:
                     raise FetchError(url, f"HTTP {status} without a Location", "fetch.redirect")
                 return Response(url, status), location
             if status == 304:
+                if not ("If-None-Match" in headers or "If-Modified-Since" in headers):
+                    raise FetchError(url, "HTTP 304 to a request that was not conditional", "fetch.http")
                 return Response(url, 304, etag=etag, last_modified=last_modified), None
             if status in (404, 410):
                 return Response(url, 404), None
@@ -225,7 +226,7 @@ class Fetcher:
             if status != 200:
                 raise FetchError(url, f"HTTP {status}", "fetch.http")
             ctype = (r.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if types is not None and ctype not in types and not ctype.endswith("+json"):
+            if ctype not in JSON_TYPES and not ctype.endswith("+json"):
                 raise FetchError(url, f"served as {quote(ctype, 60)}, expected JSON", "fetch.type")
             length = r.headers.get("Content-Length")
             if length is not None and length.strip().isdigit() and int(length) > max_bytes:

@@ -144,10 +144,12 @@ class LocalContent:
         data = self.read(rel)
         try:
             body = orjson.loads(data) if data is not None else None
+            if not isinstance(body, dict):
+                return None
             kind = ("record" if body.get("record_type") == "pith_number_record" else
                     "bundle" if body.get("bundle_type") == "pith_open_graph_bundle" else None)
             return (kind, numbers.pith_suffix(canonical.canonical_sha256(body["canonical_record"]))) if kind else None
-        except (orjson.JSONDecodeError, AttributeError, KeyError, TypeError, ValueError):
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
             return None
 
     def find(self, kind: str, suffix: str) -> str:

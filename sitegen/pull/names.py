@@ -26,7 +26,8 @@ from sitegen.pith.numbers import PITH_NUMBER_RE, SHORT_PITH_NUMBER_RE, SUFFIX_RE
 __all__ = ["Name", "parse_name", "parse_names", "read_names_file", "UsageError", "ARXIV_RE", "MAX_NAMES_FILE_BYTES"]
 
 #: arXiv identifiers: ``YYMM.NNNN[N]`` since 2007, ``archive[.SUB]/YYMMNNN`` before; optional ``vN``.
-ARXIV_RE = re.compile(r"\A(?P<id>[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{7})(?:v(?P<v>[1-9][0-9]{0,3}))?\Z")
+ARXIV_RE = re.compile(r"\A(?P<id>[0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/[0-9]{7})"
+                      r"(?:v(?P<v>[1-9][0-9]{0,3}))?\Z")
 #: A names file larger than this is refused (one name is at most ~40 bytes).
 MAX_NAMES_FILE_BYTES = 64 * 1024 * 1024
 
@@ -46,6 +47,16 @@ class Name:
     pith_number: str | None = None
     arxiv_id: str | None = None
     arxiv_version: int | None = None
+
+    @property
+    def arxiv(self) -> tuple[str, int | None] | None:
+        """``(id, version)`` of an arXiv id, else None."""
+        return (self.arxiv_id, self.arxiv_version) if self.arxiv_id is not None else None
+
+    @property
+    def key(self) -> str:
+        """What makes two names the same request."""
+        return self.suffix or f"{self.arxiv_id}v{self.arxiv_version}"
 
 
 def parse_name(text: str, *, where: str = "") -> Name:
@@ -68,7 +79,7 @@ def parse_names(texts: list[str], *, where: str = "") -> list[Name]:
     out: dict[str, Name] = {}
     for text in texts:
         name = parse_name(text, where=where)
-        out.setdefault(name.suffix or f"{name.arxiv_id}v{name.arxiv_version}", name)
+        out.setdefault(name.key, name)
     return list(out.values())
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from sitegen.errors import InputError, Problem
 from sitegen.model import Keyring, ParsedDocument, SourceFile, VerifiedBundle, VerifiedRecord
@@ -63,7 +63,7 @@ class Context:
     max_bytes: int
     max_depth: int
     landed: Mapping[str, str]
-    validators: Mapping[str, Mapping[str, object]]
+    validators: Mapping[str, Mapping[str, Any]]
     replace: bool = False
     allow_rollback: bool = False
 
@@ -105,13 +105,12 @@ class _Fetched:
     quarantined: Path
     etag: str | None
     last_modified: str | None
-    parsed: ParsedDocument | None = None
 
 
 def _fetch(ctx: Context, doc: RemoteDoc, dest: str, local_sha: str | None, result: ItemResult) -> _Fetched | None:
     url = ctx.base + doc.path
-    old = ctx.validators.get(doc.path)
-    conditional = old is not None and local_sha is not None and old.get("sha256") == local_sha
+    old = ctx.validators.get(doc.path) or {}
+    conditional = local_sha is not None and old.get("sha256") == local_sha  # else the 304 would not be true
     cap = ctx.max_bytes if doc.size is None else min(doc.size, ctx.max_bytes)
     if doc.size is not None and doc.size > ctx.max_bytes:
         result.problems.append(Problem(url, "", f"listed at {doc.size} bytes, over the {ctx.max_bytes}-byte cap "
@@ -119,8 +118,8 @@ def _fetch(ctx: Context, doc: RemoteDoc, dest: str, local_sha: str | None, resul
         result.outcomes.append(Outcome(doc, "failed", dest))
         return None
     try:
-        r = ctx.fetcher.get(url, max_bytes=cap, etag=old.get("etag") if conditional else None,  # type: ignore[union-attr, arg-type]
-                            last_modified=old.get("last_modified") if conditional else None)  # type: ignore[union-attr, arg-type]
+        r = ctx.fetcher.get(url, max_bytes=cap, etag=old.get("etag") if conditional else None,
+                            last_modified=old.get("last_modified") if conditional else None)
     except FetchError as e:
         problem = e.problem
         if problem.check == "fetch.size" and cap == doc.size:
@@ -147,7 +146,13 @@ def _fetch(ctx: Context, doc: RemoteDoc, dest: str, local_sha: str | None, resul
     if sha == local_sha:
         result.outcomes.append(Outcome(doc, "unchanged", dest, sha, r.etag, r.last_modified))
         return None
-    return _Fetched(doc, url, dest, r.data, sha, ctx.workspace.quarantine(r.data), r.etag, r.last_modified)
+    try:
+        quarantined = ctx.workspace.quarantine(r.data)
+    except OSError as e:
+        result.problems.append(Problem(url, "", f"cannot write to quarantine: {e.strerror}", "pull.write"))
+        result.outcomes.append(Outcome(doc, "failed", dest))
+        return None
+    return _Fetched(doc, url, dest, r.data, sha, quarantined, r.etag, r.last_modified)
 
 
 def _local_counterpart(ctx: Context, kind: str, suffix: str) -> ParsedDocument | None:
@@ -215,30 +220,30 @@ def process_item(ctx: Context, item: Item) -> ItemResult:
             result.problems.append(Problem(ctx.base + item.docs[0].path, "", f"no record or bundle of {item.suffix} "
                                            "at this source (HTTP 404)", "fetch.missing"))
             return result
-        ready: list[_Fetched] = []
+        ready: list[tuple[_Fetched, ParsedDocument]] = []
         for f in fetched:
             try:
-                f.parsed = parse_document(SourceFile(f.quarantined, f.url, f.data), max_depth=ctx.max_depth)
+                parsed = parse_document(SourceFile(f.quarantined, f.url, f.data), max_depth=ctx.max_depth)
             except InputError as e:
                 result.problems.append(e.problem)
                 result.outcomes.append(Outcome(f.doc, "failed", f.dest))
                 continue
-            if f.parsed.kind != f.doc.kind:
-                result.problems.append(Problem(f.url, "", f"is a {f.parsed.kind}, served at the path of a "
+            if parsed.kind != f.doc.kind:
+                result.problems.append(Problem(f.url, "", f"is a {parsed.kind}, served at the path of a "
                                                f"{f.doc.kind}", "pull.path"))
                 result.outcomes.append(Outcome(f.doc, "failed", f.dest))
-            elif ctx.selection.by_content and not ctx.selection.wants(f.parsed.body):
+            elif ctx.selection.by_content and not ctx.selection.wants(parsed.body):
                 result.outcomes.append(Outcome(f.doc, "filtered", f.dest, f.sha256))
             else:
-                ready.append(f)
+                ready.append((f, parsed))
         if not ready:
             return result
-        kinds = {f.doc.kind for f in ready}
+        kinds = {f.doc.kind for f, _ in ready}
         others = [p for k in ("record", "bundle") if k not in kinds
                   for p in [_local_counterpart(ctx, k, item.suffix)] if p is not None]
-        reports, entries, _ = verify_documents([f.parsed for f in ready] + others, ctx.keyring)  # type: ignore[misc]
+        reports, entries, _ = verify_documents([p for _, p in ready] + others, ctx.keyring)
         verified = {v.source.rel: v for e in entries for v in (e.record, e.bundle) if v is not None}
-        for f, report in zip(ready, reports):
+        for (f, _), report in zip(ready, reports[:len(ready)], strict=True):
             v = verified.get(f.url)
             if not report.ok or v is None:
                 result.problems.extend(Problem(f.url, c.field, c.detail, c.name) for c in report.failures)
@@ -252,7 +257,12 @@ def process_item(ctx: Context, item: Item) -> ItemResult:
             if not _admit(ctx, f, v, result):
                 continue
             existed = ctx.local.read(f.dest) is not None
-            ctx.workspace.land(f.quarantined, ctx.local.dir / f.dest)
+            try:
+                ctx.workspace.land(f.quarantined, ctx.local.dir / f.dest)
+            except OSError as e:
+                result.problems.append(Problem(f.url, "", f"cannot write content/{f.dest}: {e.strerror}", "pull.write"))
+                result.outcomes.append(Outcome(f.doc, "failed", f.dest))
+                continue
             result.outcomes.append(Outcome(f.doc, "updated" if existed else "new", f.dest, f.sha256,
                                            f.etag, f.last_modified))
         return result

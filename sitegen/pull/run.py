@@ -124,12 +124,12 @@ def _only(opts: PullOptions, fetcher: Fetcher, base: str, report: PullReport) ->
             report.problems.append(problem)
         for pn in found:
             s = pn.split(":")[2]
-            expect.setdefault(s, Item(s, (), pith_number=pn, arxiv=(name.arxiv_id, name.arxiv_version)))
+            expect.setdefault(s, Item(s, (), pith_number=pn, arxiv=name.arxiv))
     return replace(opts.selection, only=frozenset(expect)), expect
 
 
 def _plan(opts: PullOptions, fetcher: Fetcher, base: str, src: SourceState, local: LocalContent,
-          report: PullReport) -> tuple[Plan, str]:
+          report: PullReport) -> Plan:
     previous_filter = src.filter
     conditional = not opts.full and not opts.names and src.filter == opts.selection.id
     kind, snap = _detect(opts, fetcher, base, src, conditional)
@@ -138,20 +138,20 @@ def _plan(opts: PullOptions, fetcher: Fetcher, base: str, src: SourceState, loca
         if not opts.names:
             raise UsageError("this source has no mirror snapshot (the resolver's layout has no listing): name what "
                              "to fetch with --only or --from-file")
-        selection = replace(opts.selection, only=frozenset(n.suffix or f"{n.arxiv_id}v{n.arxiv_version}"
-                                                           for n in opts.names))
+        selection = replace(opts.selection, only=frozenset(n.key for n in opts.names))
         src.select(selection.id)
         return plan_named(list(opts.names), fetcher=fetcher, base=base, src=src,
-                          resume=previous_filter == selection.id), selection.id
+                          resume=previous_filter == selection.id)
     selection, expect = (opts.selection, {}) if not opts.names else _only(opts, fetcher, base, report)
     if opts.full:
         src.select("")
     src.select(selection.id)
     plan = plan_mirror(snap, fetcher=fetcher, base=base, src=src, selection=selection, local=local,
-                       mirror_key=opts.mirror_key, now=datetime.now(timezone.utc), allow_rollback=opts.allow_rollback)
+                       mirror_key=opts.mirror_key, now=datetime.now(timezone.utc), allow_rollback=opts.allow_rollback,
+                       jobs=max(1, opts.jobs))
     plan.items = [replace(i, pith_number=expect[i.suffix].pith_number, arxiv=expect[i.suffix].arxiv)
                   if i.suffix in expect else i for i in plan.items]
-    return plan, selection.id
+    return plan
 
 
 def _record(state: PullState, src: SourceState, plan: Plan, res: ItemResult, report: PullReport) -> None:
@@ -177,8 +177,7 @@ def _record(state: PullState, src: SourceState, plan: Plan, res: ItemResult, rep
 def _bounded(pool: ThreadPoolExecutor, ctx: Context, items: list[Item], window: int) -> Iterator[ItemResult]:
     """Results of ``items`` as they complete, with at most ``window`` in flight."""
     pending: set[Future] = set()
-    it = iter(items)
-    for item in it:
+    for item in items:
         pending.add(pool.submit(process_item, ctx, item))
         if len(pending) >= window:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -204,7 +203,7 @@ def pull(opts: PullOptions, keyring: Keyring, *, progress=None) -> PullReport:
             if damaged:
                 report.notes.append(damaged)
             src = state.source(base)
-            plan, _ = _plan(opts, fetcher, base, src, local, report)
+            plan = _plan(opts, fetcher, base, src, local, report)
             report.problems.extend(plan.problems)
             report.notes.extend(plan.notes)
             report.listed, report.unchanged = plan.listed, plan.unchanged
@@ -236,9 +235,10 @@ def pull(opts: PullOptions, keyring: Keyring, *, progress=None) -> PullReport:
             except BaseException:  # interrupted: keep what was done for the next pull
                 save_state(state_file, state)
                 raise
-            for path, pending in plan.shard_pending.items():
-                if pending == 0 and not report.left:
-                    src.shards[path] = plan.shard_sha[path]
+            if plan.shard_sha:  # forget shards the snapshot no longer lists; remember the ones finished
+                src.shards = {p: h for p, h in src.shards.items() if plan.shard_sha.get(p) == h}
+                src.shards.update((p, plan.shard_sha[p]) for p, n in plan.shard_pending.items()
+                                  if n == 0 and not report.left)
             report.complete = not report.problems and not report.left
             if report.complete:
                 src.resume.clear()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,7 @@ from sitegen.pith.strict_json import parse_strict_json
 from sitegen.pull.fetch import FetchError, Fetcher, Response
 from sitegen.pull.filters import Selection
 from sitegen.pull.landing import LocalContent
-from sitegen.pull.listing import SNAPSHOT_PATH, Snapshot, parse_shard, parse_snapshot
+from sitegen.pull.listing import SNAPSHOT_PATH, Listed, ShardRef, Snapshot, parse_shard, parse_snapshot
 from sitegen.pull.names import Name
 from sitegen.pull.state import SourceState
 from sitegen.pull.trust import check_snapshot
@@ -100,16 +101,34 @@ class Plan:
 def fetch_snapshot(fetcher: Fetcher, base: str, src: SourceState, *, conditional: bool) -> Response:
     """GET the snapshot (conditional on the validators of the last complete
     pull, if ``conditional``); raises :class:`FetchError`."""
-    last = src.snapshot if conditional else None
-    return fetcher.get(base + SNAPSHOT_PATH, max_bytes=MAX_SNAPSHOT_BYTES,
-                       etag=last and last.get("etag"), last_modified=last and last.get("last_modified"))
+    last = (src.snapshot or {}) if conditional else {}
+    return fetcher.get(base + SNAPSHOT_PATH, max_bytes=MAX_SNAPSHOT_BYTES, etag=last.get("etag"),
+                       last_modified=last.get("last_modified"))
+
+
+def _shard(fetcher: Fetcher, base: str, ref: ShardRef) -> tuple[list[Listed], list[str], Problem | None]:
+    """``(documents, unsafe paths, None)`` of one shard, or ``([], [], problem)``."""
+    url = base + ref.path
+    try:
+        r = fetcher.get(url, max_bytes=min(ref.size, MAX_SHARD_BYTES))
+        if r.status != 200:
+            raise FetchError(url, "listed in the snapshot, but missing (HTTP 404)", "snapshot.shard")
+        if hashlib.sha256(r.data).hexdigest() != ref.sha256:
+            raise FetchError(url, "does not match the SHA-256 the snapshot lists", "snapshot.shard")
+        listed, unsafe = parse_shard(r.data)
+    except FetchError as e:
+        return [], [], e.problem
+    except ValueError as e:
+        return [], [], Problem(url, "", f"unreadable shard: {e}", "snapshot.shard")
+    return listed, unsafe, None
 
 
 def plan_mirror(response: Response, *, fetcher: Fetcher, base: str, src: SourceState, selection: Selection,
                 local: LocalContent, mirror_key: TrustedKey | None, now: datetime,
-                allow_rollback: bool) -> Plan:
+                allow_rollback: bool, jobs: int = 4) -> Plan:
     """Plan a pull from a sitegen mirror whose snapshot answered ``response``
-    (200 or 304). Updates nothing; the caller records the outcome."""
+    (200 or 304), fetching the shards that changed on ``jobs`` threads.
+    Updates nothing; the caller records the outcome."""
     plan = Plan("mirror")
     url = base + SNAPSHOT_PATH
     if response.status == 304:
@@ -137,27 +156,16 @@ def plan_mirror(response: Response, *, fetcher: Fetcher, base: str, src: SourceS
 
     wanted: dict[str, list[RemoteDoc]] = defaultdict(list)
     seen: set[str] = set()
-    every_shard = True
-    for ref in snap.shards:
-        plan.shard_sha[ref.path] = ref.sha256
-        if src.shards.get(ref.path) == ref.sha256:
-            every_shard = False
-            continue  # every document of this shard was handled by an earlier pull
+    plan.shard_sha = {ref.path: ref.sha256 for ref in snap.shards}
+    changed = [ref for ref in snap.shards if src.shards.get(ref.path) != ref.sha256]  # others: handled before
+    every_shard = len(changed) == len(snap.shards)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        fetched = list(pool.map(lambda ref: _shard(fetcher, base, ref), changed))
+    for ref, (listed, unsafe, problem) in zip(changed, fetched, strict=True):
         plan.shard_pending[ref.path] = 0
-        try:
-            r = fetcher.get(base + ref.path, max_bytes=min(ref.size, MAX_SHARD_BYTES))
-            if r.status != 200:
-                raise FetchError(base + ref.path, "listed in the snapshot, but missing (HTTP 404)", "snapshot.shard")
-            if hashlib.sha256(r.data).hexdigest() != ref.sha256:
-                raise FetchError(base + ref.path, "does not match the SHA-256 the snapshot lists", "snapshot.shard")
-            listed, unsafe = parse_shard(r.data)
-        except FetchError as e:
-            plan.problems.append(e.problem)
+        if problem is not None:
+            plan.problems.append(problem)
             plan.shard_pending[ref.path] = -1  # never done in this run
-            continue
-        except ValueError as e:
-            plan.problems.append(Problem(base + ref.path, "", f"unreadable shard: {e}", "snapshot.shard"))
-            plan.shard_pending[ref.path] = -1
             continue
         for path in unsafe[:20]:
             plan.problems.append(Problem(base + ref.path, "files", f"lists {quote(path)}, which is not a path "
@@ -200,7 +208,8 @@ def _pith_numbers(body: Any) -> list[str]:
 def resolve_arxiv(fetcher: Fetcher, base: str, name: Name) -> tuple[list[str], Problem | None]:
     """The Pith Numbers the source gives for the arXiv id ``name`` (see the
     module docstring): ``(pith_numbers, None)`` or ``([], problem)``."""
-    ident = name.arxiv_id + (f"v{name.arxiv_version}" if name.arxiv_version else "")
+    assert name.arxiv is not None, "only arXiv ids are resolved"
+    ident = name.arxiv[0] + (f"v{name.arxiv[1]}" if name.arxiv[1] else "")
     candidates = [f"api/pith-number/resolve?{urlencode({'arxiv': ident, 'json': 'true'})}", f"arxiv/{ident}/pith.json"]
     last: Problem | None = None
     for path in candidates:
@@ -238,7 +247,7 @@ def plan_named(names: list[Name], *, fetcher: Fetcher, base: str, src: SourceSta
             plan.problems.append(problem)
         for pn in found:
             suffix = pn.split(":")[2]
-            items.setdefault(suffix, Item(suffix, (), pith_number=pn, arxiv=(name.arxiv_id, name.arxiv_version)))
+            items.setdefault(suffix, Item(suffix, (), pith_number=pn, arxiv=name.arxiv))
     plan.listed = len(items)
     for suffix in sorted(items):
         if resume and suffix in src.resume:

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -300,3 +299,13 @@ def test_sigkill_of_the_pull_leaves_only_verified_documents_and_the_next_pull_co
         assert main(["pull", up.url, str(down), "--progress", "off", "-q"]) == 0
         assert up.paths() == ["pith-mirror-snapshot.json"]
     assert main(["build", str(down), "-o", str(tmp_path / "down-out"), "-q"]) == 0
+
+
+def test_a_document_that_cannot_be_written_is_a_clean_error(resolver):
+    up, site = resolver
+    (site / "content" / "records").write_text("a file where the records folder should be")
+    report = run(up, site, layout="resolver")
+    assert checks(report) == ["pull.write", "pull.write"]
+    assert "cannot write content/records/" in str(report.problems[0])
+    assert landed(site) == {f"bundles/{SB}.bundle.json"}
+    assert not list((site / ".sitegen-pull").glob("quarantine/*"))

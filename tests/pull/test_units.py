@@ -150,3 +150,18 @@ def test_retry_after_in_seconds_or_as_a_date():
     assert later is not None and 25 < later <= 30
     assert _retry_after("soon") is None and _retry_after(None) is None
     assert _retry_after("Thu, 01 Jan 1970 00:00:00 GMT") == 0.0
+
+
+def test_the_ci_example_uses_only_options_that_exist():
+    import re
+    import shlex
+
+    from sitegen.cli import _parser
+    from pithfactory import REPO
+
+    text = (REPO / "docs" / "pull-and-publish.yml").read_text()
+    commands = re.findall(r"run: (sitegen (?:pull|build) .*)", text)
+    assert len(commands) == 2
+    for command in commands:
+        argv = shlex.split(command.replace("$UPSTREAM", "https://mirror.example/").replace("${{", "").replace("}}", ""))
+        _parser().parse_args(argv[1:])  # exits (SystemExit) on an unknown option

@@ -32,10 +32,26 @@ from pithfactory import dump, make_site
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     upstream: "Upstream"
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        counted, up = self.wfile, self.upstream
+
+        class _Counting:
+            def write(self, data):
+                with up.lock:
+                    up.sent += len(data)
+                return counted.write(data)
+
+            def __getattr__(self, name):
+                return getattr(counted, name)
+
+        self.wfile = _Counting()
 
     def _send(self, status: int, body: bytes, ctype: str = "application/json", extra: dict | None = None) -> None:
         self.send_response(status)
@@ -52,6 +68,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = unquote(parts.path).lstrip("/")
         with up.lock:
             up.log.append((path + (f"?{parts.query}" if parts.query else ""), dict(self.headers)))
+            up.received += len(self.raw_requestline) + sum(len(k) + len(v) + 4 for k, v in self.headers.items()) + 2
             queue = up.faults.get(path)
             fault = queue.pop(0) if queue else None
         if fault and self._fault(fault, path):
@@ -139,6 +156,7 @@ class Upstream:
         self.faults: dict[str, list[str]] = {}
         self.resolve: dict[str, dict] = {}
         self.log: list[tuple[str, dict]] = []
+        self.sent = self.received = 0  # bytes on the wire: responses (all), requests (line and headers)
         self.lock = threading.Lock()
         self.stopping = False
         handler = type("Handler", (_Handler,), {"upstream": self})
@@ -164,6 +182,7 @@ class Upstream:
     def clear(self) -> None:
         with self.lock:
             self.log.clear()
+            self.sent = self.received = 0
 
 
 @contextlib.contextmanager
