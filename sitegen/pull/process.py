@@ -15,8 +15,10 @@ For each document of the item, in order, cheapest first:
 3. the content filters (:mod:`sitegen.pull.filters`);
 4. :func:`sitegen.verify.verify_documents` — the build's own verifier, with
    the keys in ``content/keys/`` only — over the fetched documents together
-   with the local document of the other type, if any (so a record and bundle
-   that disagree never land side by side);
+   with the local document of the other type, if any; if only one of a
+   fetched record and bundle may land, it is verified again beside the local
+   document of the other type (so a record and bundle that disagree never
+   land side by side);
 5. the verified Pith Number must be the one at whose path it was served
    (threat: an authentic document served under another Pith Number), the one
    the user named, and the named arXiv paper's;
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from sitegen.errors import InputError, Problem
+from sitegen.errors import InputError, Problem, safe_text
 from sitegen.model import Keyring, ParsedDocument, SourceFile, VerifiedBundle, VerifiedRecord
 from sitegen.pith.strict_json import parse_document, parse_strict_json
 from sitegen.pull.fetch import FetchError, Fetcher
@@ -166,7 +168,7 @@ def _local_counterpart(ctx: Context, kind: str, suffix: str) -> ParsedDocument |
         return None  # the build reports it; it cannot vouch for or against a pulled document
 
 
-def _identity_problem(item: Item, f: _Fetched, verified: VerifiedRecord | VerifiedBundle) -> str | None:
+def _identity_problem(item: Item, verified: VerifiedRecord | VerifiedBundle) -> str | None:
     if verified.suffix != item.suffix:
         return f"the document is {verified.pith_number}, served at the path of {item.suffix}"
     if item.pith_number is not None and verified.pith_number != item.pith_number:
@@ -175,23 +177,24 @@ def _identity_problem(item: Item, f: _Fetched, verified: VerifiedRecord | Verifi
         source = verified.body["source"]
         ident, version = item.arxiv
         if source["id"] != ident or (version is not None and source["version"] != version):
-            return (f"the document is arXiv {source['id']}v{source['version']}, not "
+            return (f"the document is arXiv {safe_text(str(source['id']), 80)}v{source['version']}, not "
                     f"{ident}{f'v{version}' if version else ''} as named")
     return None
 
 
-def _admit(ctx: Context, f: _Fetched, verified: VerifiedRecord | VerifiedBundle, result: ItemResult) -> bool:
-    """Rule 6 of the module docstring: may ``f`` replace what ``content/`` holds?"""
+def _admit(ctx: Context, f: _Fetched, verified: VerifiedRecord | VerifiedBundle, result: ItemResult) -> str | None:
+    """Rule 6 of the module docstring: may ``f`` take its place in ``content/``?
+    ``"new"``, ``"updated"``, or None (refused, and the problem recorded)."""
     local = ctx.local.read(f.dest)
     if local is None:
-        return True
+        return "new"
     local_sha = hashlib.sha256(local).hexdigest()
     if ctx.landed.get(f.dest) != local_sha and not ctx.replace:
         result.problems.append(Problem(f.url, "pith_number", f"content/{f.dest} holds other bytes for "
                                        f"{verified.pith_number}, not written by sitegen pull; kept (pass --replace "
                                        "to take the upstream document)", "pull.conflict"))
         result.outcomes.append(Outcome(f.doc, "conflict", f.dest))
-        return False
+        return None
     try:
         old = parse_strict_json(local, max_depth=ctx.max_depth)
     except ValueError:
@@ -202,8 +205,36 @@ def _admit(ctx: Context, f: _Fetched, verified: VerifiedRecord | VerifiedBundle,
                                        f"{verified.pith_number}); kept the local one (pass --allow-rollback to take "
                                        "it)", "pull.rollback"))
         result.outcomes.append(Outcome(f.doc, "failed", f.dest))
-        return False
-    return True
+        return None
+    return "updated"
+
+
+def _check(ctx: Context, item: Item, candidates: list[tuple[_Fetched, ParsedDocument]],
+           result: ItemResult) -> list[tuple[_Fetched, str]]:
+    """Rules 4–6 for ``candidates``, verified together with the local
+    documents of the types not among them: ``[(fetched, "new"|"updated")]``
+    for those that may land; the others' problems are recorded."""
+    kinds = {f.doc.kind for f, _ in candidates}
+    others = [p for k in ("record", "bundle") if k not in kinds
+              for p in [_local_counterpart(ctx, k, item.suffix)] if p is not None]
+    reports, entries, _ = verify_documents([p for _, p in candidates] + others, ctx.keyring)
+    verified = {v.source.rel: v for e in entries for v in (e.record, e.bundle) if v is not None}
+    passed = []
+    for (f, _), report in zip(candidates, reports[:len(candidates)], strict=True):
+        v = verified.get(f.url)
+        if not report.ok or v is None:
+            result.problems.extend(Problem(f.url, c.field, c.detail, c.name) for c in report.failures)
+            result.outcomes.append(Outcome(f.doc, "failed", f.dest))
+            continue
+        wrong = _identity_problem(item, v)
+        if wrong:
+            result.problems.append(Problem(f.url, "pith_number", wrong, "pull.path"))
+            result.outcomes.append(Outcome(f.doc, "failed", f.dest))
+            continue
+        status = _admit(ctx, f, v, result)
+        if status is not None:
+            passed.append((f, status))
+    return passed
 
 
 def process_item(ctx: Context, item: Item) -> ItemResult:
@@ -238,33 +269,19 @@ def process_item(ctx: Context, item: Item) -> ItemResult:
                 ready.append((f, parsed))
         if not ready:
             return result
-        kinds = {f.doc.kind for f, _ in ready}
-        others = [p for k in ("record", "bundle") if k not in kinds
-                  for p in [_local_counterpart(ctx, k, item.suffix)] if p is not None]
-        reports, entries, _ = verify_documents([p for _, p in ready] + others, ctx.keyring)
-        verified = {v.source.rel: v for e in entries for v in (e.record, e.bundle) if v is not None}
-        for (f, _), report in zip(ready, reports[:len(ready)], strict=True):
-            v = verified.get(f.url)
-            if not report.ok or v is None:
-                result.problems.extend(Problem(f.url, c.field, c.detail, c.name) for c in report.failures)
-                result.outcomes.append(Outcome(f.doc, "failed", f.dest))
-                continue
-            wrong = _identity_problem(item, f, v)
-            if wrong:
-                result.problems.append(Problem(f.url, "pith_number", wrong, "pull.path"))
-                result.outcomes.append(Outcome(f.doc, "failed", f.dest))
-                continue
-            if not _admit(ctx, f, v, result):
-                continue
-            existed = ctx.local.read(f.dest) is not None
+        passed = _check(ctx, item, ready, result)
+        if passed and len(passed) < len(ready):
+            # One of the two stays out: the other must agree with the local document it will sit beside.
+            landing = {id(f) for f, _ in passed}
+            passed = _check(ctx, item, [(f, p) for f, p in ready if id(f) in landing], result)
+        for f, status in passed:
             try:
                 ctx.workspace.land(f.quarantined, ctx.local.dir / f.dest)
             except OSError as e:
                 result.problems.append(Problem(f.url, "", f"cannot write content/{f.dest}: {e.strerror}", "pull.write"))
                 result.outcomes.append(Outcome(f.doc, "failed", f.dest))
                 continue
-            result.outcomes.append(Outcome(f.doc, "updated" if existed else "new", f.dest, f.sha256,
-                                           f.etag, f.last_modified))
+            result.outcomes.append(Outcome(f.doc, status, f.dest, f.sha256, f.etag, f.last_modified))
         return result
     finally:
         for f in fetched:

@@ -103,7 +103,9 @@ def _detect(opts: PullOptions, fetcher: Fetcher, base: str, src: SourceState, co
     try:
         r = fetch_snapshot(fetcher, base, src, conditional=conditional)
     except FetchError as e:
-        raise SitegenError(str(e.problem)) from None
+        hint = (" — if SOURCE has the resolver's layout, pass --layout resolver"
+                if e.problem.check == "fetch.type" and opts.layout == "auto" else "")
+        raise SitegenError(f"{e.problem}{hint}") from None
     if r.status == 404:
         if opts.layout == "mirror" or opts.mirror_key is not None:
             raise SitegenError(f"{base}pith-mirror-snapshot.json: missing (HTTP 404) — not a sitegen mirror, "
@@ -242,9 +244,10 @@ def pull(opts: PullOptions, keyring: Keyring, *, progress=None) -> PullReport:
             report.complete = not report.problems and not report.left
             if report.complete:
                 src.resume.clear()
-                if plan.kind == "mirror" and plan.snapshot_digest:
+                if plan.snapshot is not None:
                     etag, modified = plan.validators
-                    src.snapshot = {"snapshot_sha256": plan.snapshot_digest, "etag": etag, "last_modified": modified}
+                    src.snapshot = {"version": plan.snapshot.version, "snapshot_sha256": plan.snapshot_digest,
+                                    "etag": etag, "last_modified": modified}
             elif plan.kind == "mirror" and plan.snapshot_digest and src.snapshot \
                     and src.snapshot["snapshot_sha256"] != plan.snapshot_digest:
                 src.snapshot = None

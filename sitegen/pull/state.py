@@ -7,7 +7,7 @@ Plain JSON (ours), default ``SITE_DIR/.sitegen-pull/state.json``::
      sources: {"<base URL>": {
         seen: {version, snapshot_sha256} | null,    newest snapshot seen (rollback)
         filter: "<id>" | null,                      the selection the next three were made under
-        snapshot: {snapshot_sha256, etag, last_modified} | null,  pulled completely
+        snapshot: {version, snapshot_sha256, etag, last_modified} | null,  pulled completely
         shards: {"<shard path>": sha256},          shards whose documents were all handled
         filtered: {"<document path>": sha256},     documents the filters left out
         documents: {"<document path>": {sha256, etag, last_modified}},  validators
@@ -107,8 +107,9 @@ def _source(raw: Any, where: str) -> SourceState:
     snap = raw.get("snapshot")
     if snap is not None:
         _expect(isinstance(snap, dict) and isinstance(snap.get("snapshot_sha256"), str)
-                and bool(HEX64_RE.match(snap["snapshot_sha256"])), f"{where}.snapshot", "not a snapshot record")
-        st.snapshot = {"snapshot_sha256": snap["snapshot_sha256"],
+                and bool(HEX64_RE.match(snap["snapshot_sha256"])) and type(snap.get("version")) is int,
+                f"{where}.snapshot", "not a snapshot record")
+        st.snapshot = {"version": snap["version"], "snapshot_sha256": snap["snapshot_sha256"],
                        "etag": _str_or_none(snap.get("etag"), f"{where}.snapshot.etag"),
                        "last_modified": _str_or_none(snap.get("last_modified"), f"{where}.snapshot.last_modified")}
     st.shards = _hex_map(raw.get("shards", {}), f"{where}.shards")

@@ -309,3 +309,36 @@ def test_a_document_that_cannot_be_written_is_a_clean_error(resolver):
     assert "cannot write content/records/" in str(report.problems[0])
     assert landed(site) == {f"bundles/{SB}.bundle.json"}
     assert not list((site / ".sitegen-pull").glob("quarantine/*"))
+
+
+def test_a_host_answering_every_path_with_its_html_page_is_not_taken_for_a_mirror(mirror):
+    from sitegen.errors import SitegenError
+
+    up, _, site = mirror
+    up.faults["pith-mirror-snapshot.json"] = ["html"]
+    with pytest.raises(SitegenError, match="served as 'text/html', expected JSON .*pass --layout resolver"):
+        run(up, site)
+    assert landed(site) == set()
+
+
+def test_a_bundle_whose_record_fails_must_still_agree_with_the_local_record(resolver, tmp_path):
+    """The fetched record is forged, the fetched bundle is valid on its own but its record_created
+    receipt was signed with another trusted key: beside the local record it would disagree."""
+    from pithfactory import key_document, signing_key
+
+    up, site = resolver
+    assert run(up, site, layout="resolver").ok
+    second = signing_key("second registry key")
+    (site / "content" / "keys" / "second-2026.json").write_text(json.dumps(key_document(second, "second-2026")))
+    rebundled = make_bundle(arxiv_id="2101.00001", title="First Paper", authors=R1["paper"]["authors_text"],
+                            abstract=R1["paper"]["abstract_excerpt"], sk=second, key_id="second-2026")
+    assert rebundled["pith_number"] == R1["pith_number"]
+    tree = tmp_path / "resolver"
+    (tree / ".well-known" / "pith" / S1).mkdir(parents=True)
+    (tree / ".well-known" / "pith" / S1 / "bundle.json").write_bytes(dump(rebundled))
+    record = tree / "pith" / f"{S1}.json"
+    record.write_bytes(record.read_bytes().replace(b"First Paper", b"First Pager"))
+    report = run(up, site, layout="resolver")
+    assert "mirror.agreement" in checks(report) and f"bundles/{S1}.bundle.json" not in landed(site)
+    assert f"disagrees with the record content/records/{S1}.json" in " ".join(str(p) for p in report.problems)
+    assert (site / "content" / "records" / f"{S1}.json").read_bytes() == dump(R1)

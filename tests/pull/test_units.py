@@ -109,6 +109,7 @@ def test_the_state_file_round_trips_and_any_damage_is_a_note(tmp_path):
     src = state.source("http://x/")
     src.seen = {"version": 2, "snapshot_sha256": "e" * 64}
     src.select("f1")
+    src.snapshot = {"version": 2, "snapshot_sha256": "e" * 64, "etag": None, "last_modified": "Mon, 1 Jun 2026"}
     src.shards[".well-known/pith-mirror/files-all.json"] = "f" * 64
     src.documents[f"pith/{SUFFIX}.json"] = {"sha256": "d" * 64, "etag": '"x"', "last_modified": None}
     src.resume.add(SUFFIX)
