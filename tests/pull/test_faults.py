@@ -342,3 +342,14 @@ def test_a_bundle_whose_record_fails_must_still_agree_with_the_local_record(reso
     assert "mirror.agreement" in checks(report) and f"bundles/{S1}.bundle.json" not in landed(site)
     assert f"disagrees with the record content/records/{S1}.json" in " ".join(str(p) for p in report.problems)
     assert (site / "content" / "records" / f"{S1}.json").read_bytes() == dump(R1)
+
+
+def test_gzip_is_decoded_and_a_decompression_bomb_stops_at_the_cap(resolver):
+    up, site = resolver
+    up.faults[f"pith/{S1}.json"] = ["gzip"]
+    up.faults[f"pith/{S2}.json"] = ["gzipbomb"]
+    report = run(up, site, layout="resolver", max_bytes=1024 * 1024)
+    assert checks(report) == ["fetch.size"] and f"pith/{S2}.json" in report.problems[0].file
+    assert landed(site) == ALL - {f"records/{S2}.json"}
+    assert (site / "content" / "records" / f"{S1}.json").read_bytes() == dump(R1)
+    assert report.bytes < 4 * 1024 * 1024  # the bomb was not inflated past the cap

@@ -9,12 +9,14 @@ logs every request, and plays the faults queued per path in
 breaks mid-body), ``500``, ``429:<seconds>`` (with ``Retry-After``), ``hang``
 (no answer), ``endless`` (a body that never ends), ``drip`` (one byte every
 0.2 s), ``truncate`` (the first half, with a matching Content-Length), ``html``
-(the host's HTML page with 200), ``redirect:<url>``, ``delay:<seconds>``.
+(the host's HTML page with 200), ``redirect:<url>``, ``delay:<seconds>``, ``gzip``
+(the document, gzip-encoded), ``gzipbomb`` (64 MiB of spaces in 64 kB of gzip).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import http.server
 import json
@@ -143,6 +145,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._send(200, b"<!doctype html><p>Welcome to my single-page app", "text/html")
         elif name == "redirect":
             self._send(302, b"", "text/plain", {"Location": arg})
+        elif name == "gzip":
+            self._send(200, gzip.compress(data), "application/json", {"Content-Encoding": "gzip"})
+        elif name == "gzipbomb":
+            self._send(200, gzip.compress(b" " * (64 * 1024 * 1024)), "application/json", {"Content-Encoding": "gzip"})
         else:
             raise AssertionError(f"unknown fault {fault}")
         return True
