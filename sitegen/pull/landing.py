@@ -35,10 +35,25 @@ from sitegen.errors import InputError, SitegenError
 from sitegen.pith import canonical, numbers
 from sitegen.reader import read_untrusted
 
-__all__ = ["Workspace", "LocalContent", "layout_path", "WORKSPACE"]
+__all__ = ["Workspace", "LocalContent", "layout_path", "write_synced", "WORKSPACE"]
 
 WORKSPACE = ".sitegen-pull"
 _LAYOUT = re.compile(r"\A(?:records/([A-Z2-7]{26})\.json|bundles/([A-Z2-7]{26})\.bundle\.json)\Z")
+
+
+def write_synced(directory: Path, data: bytes, *, prefix: str = "", suffix: str = "") -> Path:
+    """A new file in ``directory`` holding ``data``, flushed to disk (removed
+    again if writing fails). Raises ``OSError``."""
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    return Path(name)
 
 
 def layout_path(kind: str, suffix: str) -> str:
@@ -75,19 +90,11 @@ class Workspace:
 
     def quarantine(self, data: bytes) -> Path:
         """Write ``data`` to a new file in quarantine (flushed to disk)."""
-        fd, name = tempfile.mkstemp(suffix=".part", dir=self.quarantine_dir)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        return Path(name)
+        return write_synced(self.quarantine_dir, data, suffix=".part")
 
     @staticmethod
     def discard(path: Path) -> None:
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            pass
+        path.unlink(missing_ok=True)
 
     @staticmethod
     def land(quarantined: Path, dest: Path) -> None:
@@ -101,15 +108,11 @@ class Workspace:
         except OSError as e:
             if e.errno != errno.EXDEV:
                 raise
-        fd, tmp = tempfile.mkstemp(prefix=".pull-", suffix=".tmp", dir=dest.parent)
+        tmp = write_synced(dest.parent, quarantined.read_bytes(), prefix=".pull-", suffix=".tmp")
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(quarantined.read_bytes())
-                f.flush()
-                os.fsync(f.fileno())
             os.replace(tmp, dest)
         except BaseException:
-            Workspace.discard(Path(tmp))
+            Workspace.discard(tmp)
             raise
         Workspace.discard(quarantined)
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from sitegen.errors import InputError
 from sitegen.pith.numbers import HEX64_RE, SUFFIX_RE
 from sitegen.pith.strict_json import parse_strict_json
+from sitegen.pull.landing import write_synced
 from sitegen.reader import read_untrusted
 
 __all__ = ["PullState", "SourceState", "load_state", "save_state", "MAX_STATE_BYTES"]
@@ -173,17 +173,10 @@ def _dump(state: PullState) -> dict[str, Any]:
 def save_state(path: Path, state: PullState) -> None:
     """Write ``state`` to ``path`` atomically (temporary file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(_dump(state), sort_keys=True, indent=1).encode() + b"\n"
-    fd, tmp = tempfile.mkstemp(prefix=".state-", dir=path.parent)
+    tmp = write_synced(path.parent, json.dumps(_dump(state), sort_keys=True, indent=1).encode() + b"\n",
+                       prefix=".state-")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise

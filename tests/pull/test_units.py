@@ -166,3 +166,37 @@ def test_the_ci_example_uses_only_options_that_exist():
     for command in commands:
         argv = shlex.split(command.replace("$UPSTREAM", "https://mirror.example/").replace("${{", "").replace("}}", ""))
         _parser().parse_args(argv[1:])  # exits (SystemExit) on an unknown option
+
+
+def test_landing_across_filesystems_copies_beside_the_target_then_renames(tmp_path, monkeypatch):
+    import errno
+
+    from sitegen.pull import landing
+
+    real = os.replace
+    calls: list[str] = []
+
+    def cross_device_once(src, dst):
+        if not calls:
+            calls.append(str(src))
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        return real(src, dst)
+
+    with landing.Workspace(tmp_path) as ws:
+        q = ws.quarantine(b'{"x": 1}')
+        monkeypatch.setattr(landing.os, "replace", cross_device_once)
+        dest = tmp_path / "content" / "records" / f"{SUFFIX}.json"
+        ws.land(q, dest)
+    assert dest.read_bytes() == b'{"x": 1}' and not q.exists() and calls
+    assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temporary file left beside it
+
+
+def test_one_pull_per_site_at_a_time(tmp_path):
+    from sitegen.errors import SitegenError
+    from sitegen.pull.landing import Workspace
+
+    with Workspace(tmp_path):
+        with pytest.raises(SitegenError, match="another sitegen pull is running"):
+            Workspace(tmp_path).__enter__()
+    with Workspace(tmp_path):  # released
+        pass
