@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--no-state", action="store_true", help="do not read or record snapshots seen before")
 
     pl = sub.add_parser("pull", help="download and verify documents from a mirror or the resolver into content/",
-                        description="Download Pith documents from SOURCE — a sitegen mirror (read through its signed "
+                        description="Download Pith documents from SOURCE — a sitegen mirror (read through its "
                                     "snapshot, only what changed) or the resolver's layout (what you name) — verify "
                                     "each against SITE_DIR/content/keys/ and move the ones that pass into "
                                     "SITE_DIR/content/, so the next build publishes them.")
