@@ -1,5 +1,5 @@
-"""Command-line interface: ``sitegen build``, ``keygen``, ``verify``. The only
-module that prints or exits.
+"""Command-line interface: ``sitegen build``, ``serve``, ``keygen``, ``verify``,
+``pull``. The only module that prints or exits.
 
 Exit codes: 0 success; 1 bad input, verification failure, configuration or
 write error (the published tree is unchanged); 2 usage error.
@@ -28,6 +28,10 @@ from sitegen.model import Keyring, SourceFile, TrustedKey
 from sitegen.pith import shapes
 from sitegen.pith.strict_json import parse_strict_json
 from sitegen.build.progress import Progress
+from sitegen.pull import PullOptions, Selection, UsageError, pull
+from sitegen.pull.fetch import Limits
+from sitegen.pull.filters import parse_categories, parse_since, parse_years
+from sitegen.pull.names import parse_names, read_names_file
 
 __all__ = ["main"]
 
@@ -87,6 +91,44 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--no-state", action="store_true", help="do not read or record snapshots seen before")
     v.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
                    help=f"total time one HTTP request may take (default: {DEFAULT_TIMEOUT:g})")
+
+    pl = sub.add_parser("pull", help="download and verify documents from a mirror or the resolver into content/",
+                        description="Download Pith documents from SOURCE — a sitegen mirror (read through its "
+                                    "snapshot, only what changed) or the resolver's layout (what you name) — verify "
+                                    "each against SITE_DIR/content/keys/ and move the ones that pass into "
+                                    "SITE_DIR/content/, so the next build publishes them.")
+    pl.add_argument("source", metavar="SOURCE", help="base URL of a sitegen mirror or of the resolver")
+    pl.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR",
+                    help="directory holding content/ (default: .)")
+    pl.add_argument("--only", nargs="+", action="extend", default=[], metavar="NAME",
+                    help="Pith Numbers, suffixes or arXiv ids to pull (all a mirror lists if not given)")
+    pl.add_argument("--from-file", metavar="FILE", help="read names from FILE, one per line (# comments)")
+    pl.add_argument("--mirror-key", metavar="FILE", help="the upstream operator's public mirror key document: "
+                    "its snapshot must be signed by it")
+    pl.add_argument("--year", action="append", default=[], metavar="YYYY[-YYYY]",
+                    help="only papers submitted in these years (repeatable)")
+    pl.add_argument("--category", action="append", default=[], metavar="CAT",
+                    help="only papers in this arXiv category, primary or cross-listed (repeatable)")
+    pl.add_argument("--since", metavar="DATE", help="only papers submitted on or after DATE (YYYY-MM-DD)")
+    pl.add_argument("--max", type=int, metavar="N", dest="max_count",
+                    help="fetch at most N Pith Numbers in this run (the next pull continues)")
+    pl.add_argument("--replace", action="store_true",
+                    help="overwrite local documents that hold other bytes for the same Pith Number")
+    pl.add_argument("--allow-rollback", action="store_true",
+                    help="accept an older snapshot than seen before, and documents older than the local ones")
+    pl.add_argument("--dry-run", action="store_true", help="say what would be fetched; change nothing")
+    pl.add_argument("--full", action="store_true", help="list every shard again, not only those that changed")
+    pl.add_argument("--layout", choices=("auto", "mirror", "resolver"), default="auto",
+                    help="what SOURCE is (default: a mirror if it serves a snapshot, else the resolver's layout)")
+    pl.add_argument("-j", "--jobs", type=int, default=4, metavar="N", help="parallel downloads (default: 4)")
+    pl.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+                    help="connect and read timeout; a whole response may take 4 times as long (default: 30)")
+    pl.add_argument("--retries", type=int, default=4, metavar="N",
+                    help="retries after connection errors, timeouts, 429 and 5xx (default: 4)")
+    pl.add_argument("--state", metavar="FILE", help="the pull state file (default: SITE_DIR/.sitegen-pull/state.json)")
+    pl.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
+                    help="progress display on stderr (default: a bar on a terminal, plain lines otherwise)")
+    pl.add_argument("-q", "--quiet", action="store_true", help="print only problems")
     return p
 
 
@@ -261,6 +303,77 @@ _INTERRUPTED = ("nothing half-done stays published (a build stopped while publis
                 "repaired by the next build)")
 
 
+def _pull_options(args: argparse.Namespace) -> PullOptions:
+    """The options of ``sitegen pull``; raises :class:`UsageError`."""
+    if args.jobs < 1 or args.retries < 0 or args.timeout <= 0 or (args.max_count is not None and args.max_count < 1):
+        raise UsageError("--jobs and --max must be at least 1, --retries at least 0, --timeout positive")
+    try:
+        selection = Selection(years=parse_years(args.year), categories=parse_categories(args.category),
+                              since=parse_since(args.since) if args.since else None)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    names = parse_names(args.only) + (read_names_file(Path(args.from_file)) if args.from_file else [])
+    settings = load_settings(args.site_dir)
+    return PullOptions(source=args.source, site_dir=Path(args.site_dir), names=tuple(names), selection=selection,
+                       layout=args.layout, mirror_key=_load_key_file(args.mirror_key) if args.mirror_key else None,
+                       max_count=args.max_count, replace=args.replace, allow_rollback=args.allow_rollback,
+                       dry_run=args.dry_run, full=args.full, jobs=args.jobs,
+                       limits=Limits(timeout=args.timeout, retries=args.retries),
+                       state_file=Path(args.state) if args.state else None,
+                       max_bytes=settings.max_document_bytes, max_depth=settings.max_json_depth)
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    try:
+        opts = _pull_options(args)
+    except UsageError as e:
+        _err(f"sitegen pull: error: {e}")
+        return 2
+    keys_dir = opts.site_dir / "content" / "keys"
+    keyring, problems = load_keyring(keys_dir, opts.site_dir)
+    if problems:
+        raise ConfigError("; ".join(str(p) for p in problems))
+    progress = Progress("off" if args.quiet or args.dry_run else args.progress)
+    try:
+        report = pull(opts, keyring, progress=progress)
+    except UsageError as e:
+        _err(f"sitegen pull: error: {e}")
+        return 2
+    except KeyboardInterrupt:
+        _err("sitegen pull: interrupted; content/ holds only verified documents, and the next pull continues")
+        return 130
+    for note in report.notes:
+        if not args.quiet:
+            _err(f"note: {safe_text(note, 600)}")
+    for problem in report.problems:
+        _err(f"{problem} [{problem.check}]")
+    if args.dry_run:
+        for url in report.would_fetch:
+            print(f"would fetch {safe_text(url)}")
+    if not args.quiet:
+        c = report.counts
+        head = f"sitegen pull {safe_text(report.source)}: "
+        if report.kind == "resolver":
+            head += f"resolver layout; {_n(report.listed, 'Pith Number')} named"
+        elif report.unchanged:
+            head += "sitegen mirror, unchanged since the last complete pull"
+        else:
+            head += (f"sitegen mirror, snapshot version {report.version}; "
+                     f"{_n(report.listed, 'document')} listed in shards that changed")
+        print(head + f"; {report.planned} to fetch" + (f" ({report.left} left for the next pull)" if report.left else ""))
+        if not args.dry_run:
+            landed = c.get("new", 0) + c.get("updated", 0)
+            print(f"landed {landed} ({c.get('new', 0)} new, {c.get('updated', 0)} updated); "
+                  f"{c.get('unchanged', 0) + c.get('not_modified', 0)} unchanged, {c.get('filtered', 0)} filtered out, "
+                  f"{c.get('failed', 0)} failed, {c.get('conflict', 0)} conflicts")
+        rate = f" ({report.planned / report.seconds:.0f} Pith Numbers/s)" if report.planned and report.seconds else ""
+        print(f"network: {report.requests} requests, {report.bytes} bytes in {report.seconds:.2f}s{rate}")
+    if report.problems:
+        _err(f"error: {_n(len(report.problems), 'problem')}; documents that failed did not enter content/")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code: 0 success, 1 failure, 2 usage
     error, 130 interrupted (SIGINT, Ctrl-C), 143 terminated (SIGTERM)."""
@@ -294,6 +407,8 @@ def _run(args: argparse.Namespace) -> int:
             return _cmd_keygen(args)
         if args.command == "verify":
             return _cmd_verify(args)
+        if args.command == "pull":
+            return _cmd_pull(args)
     except SitegenError as e:
         _err(f"error: {e}")
         return 1

@@ -30,7 +30,7 @@ from sitegen.pith.strict_json import parse_strict_json
 from sitegen.pith.timestamps import parse_timestamp
 from sitegen.reader import read_untrusted
 
-__all__ = ["find_rollbacks"]
+__all__ = ["find_rollbacks", "is_older"]
 
 
 def _published(output_dir: Path, rel: str, max_bytes: int) -> Any:
@@ -55,6 +55,19 @@ def _applied(bundle: Any) -> int:
         return 0
 
 
+def is_older(kind: str, new: Any, old: Any) -> bool:
+    """True if the verified document ``new`` of ``kind`` (``"record"`` or
+    ``"bundle"``) is older than ``old`` — untrusted parsed JSON of the same
+    kind, anything at all (see the module docstring for the rule)."""
+    if not isinstance(old, dict):
+        return False
+    if kind == "bundle":
+        old_t, new_t = _when(old.get("built_at")), _when(new.get("built_at"))
+        return _applied(new) < _applied(old) or bool(old_t and new_t and new_t < old_t)
+    old_t, new_t = _when(old.get("updated_at")), _when(new.get("updated_at"))
+    return bool(old_t and new_t and new_t < old_t)
+
+
 def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_dir: Path, *,
                    max_bytes: int) -> list[Problem]:
     """One :class:`Problem` (check ``mirror.rollback``) per document that would
@@ -70,8 +83,7 @@ def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_
             if isinstance(old, dict):
                 new = entry.bundle.body
                 old_n, new_n = _applied(old), _applied(new)
-                old_t, new_t = _when(old.get("built_at")), _when(new["built_at"])
-                if new_n < old_n or (old_t and new_t and new_t < old_t):
+                if is_older("bundle", new, old):
                     problems.append(Problem(
                         entry.bundle.source.rel, "built_at",
                         f"would roll back {entry.pith_number} from the published bundle built "
@@ -81,8 +93,7 @@ def find_rollbacks(entries: list[MirrorEntry] | tuple[MirrorEntry, ...], output_
             old = _published(output_dir, routes.record_json, max_bytes)
             if isinstance(old, dict):
                 new = entry.record.body
-                old_t, new_t = _when(old.get("updated_at")), _when(new["updated_at"])
-                if old_t and new_t and new_t < old_t:
+                if is_older("record", new, old):
                     problems.append(Problem(
                         entry.record.source.rel, "updated_at",
                         f"would roll back {entry.pith_number} from the published record updated "
