@@ -41,6 +41,11 @@ INDEX_DIR = "pagefind/"
 _PUNCT = re.compile(r"[./:\-]")
 #: Pagefind's ready-made UI kits: sitegen ships its own small UI (assets/search.js).
 _UI_KIT = re.compile(r"\Apagefind-(?:component-ui|modular-ui|ui|highlight)\.")
+#: The one page indexed when the mirror has no records yet (it links nowhere: not a ``<SUFFIX>.html``).
+EMPTY_STUB = "empty.html"
+_EMPTY_PAGE = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>No records yet</title></head>'
+               '<body><main data-pagefind-body><span data-pagefind-meta="title">No records yet: this mirror is '
+               'empty</span><p>no records yet</p></main></body></html>')
 
 
 def _identifiers(s) -> list[str]:
@@ -78,21 +83,29 @@ def index_part(stubs: Path, year: str | None, prefix: str, workdir: Path) -> lis
     stubs in any order. So the stubs are hard-linked into a fresh directory
     in sorted order first: the index is then the same for any number of
     workers on a given filesystem (ext4 lists by name hash, tmpfs by creation
-    order) — though not across filesystems, which Pagefind does not offer."""
+    order) — though not across filesystems, which Pagefind does not offer.
+    With no stub at all (a mirror with no records yet), Pagefind would refuse
+    to run: one page saying so (:data:`EMPTY_STUB`) is indexed instead, so the
+    search page still works."""
     name = prefix.strip("/") or "all"
     source = stubs if year is None else stubs / year
     site = workdir / f"site-{name}"
+    linked = 0
     for folder in sorted(p for p in source.iterdir() if p.is_dir()) if year is None else [source]:
         target = site / folder.name if year is None else site
         target.mkdir(parents=True)
         for stub in sorted(folder.iterdir()):
             os.link(stub, target / stub.name)
+            linked += 1
+    if not linked:  # an empty mirror: Pagefind refuses to build an index of nothing
+        site.mkdir(parents=True, exist_ok=True)
+        (site / EMPTY_STUB).write_text(_EMPTY_PAGE, encoding="utf-8")
     bundle = workdir / f"bundle-{name}"
     proc = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(bundle),
                            "--force-language", "en", "--silent"], capture_output=True, text=True)
     if proc.returncode != 0 or not bundle.is_dir():
-        raise ConfigError(f"search index: Pagefind failed ({proc.stderr.strip()[-300:] or proc.returncode}); "
-                          "set search = false in sitegen.toml to skip it")
+        said = " ".join(proc.stderr.split())[-300:] or f"exit status {proc.returncode}"
+        raise ConfigError(f"search index: Pagefind failed ({said}) — set search = false in sitegen.toml to skip it")
     return [OutputFile(INDEX_DIR + prefix + p.relative_to(bundle).as_posix(), p.read_bytes())
             for p in sorted(bundle.rglob("*")) if p.is_file() and not _UI_KIT.match(p.name)]
 
