@@ -1,25 +1,32 @@
-"""Command-line interface: ``sitegen build``, ``serve``, ``keygen``, ``verify``,
-``pull``. The only module that prints or exits.
+"""Command-line interface: ``sitegen init``, ``build``, ``serve``, ``keygen``,
+``verify``, ``pull``. The only module that prints or exits.
 
 Exit codes: 0 success; 1 bad input, verification failure, configuration or
-write error (the published tree is unchanged); 2 usage error.
+write error (the published tree is unchanged); 2 usage error — including a
+flag's value out of range (``-j 0``, a ``--base-url`` without scheme), while
+the same value in ``sitegen.toml`` is a configuration error (1). Messages read
+``path: what is wrong — what to do``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import shlex
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any, Callable
 
 from sitegen import __version__
 from sitegen.mirror import key as mirrorkey
-from sitegen.build import BuildOptions, build
-from sitegen.config import load_settings
-from sitegen.errors import BuildFailed, ConfigError, SitegenError, safe_text
+from sitegen.build import BuildOptions, BuildResult, build
+from sitegen.config import Settings, check_jobs, check_text, load_settings, normalise_base_url
+from sitegen.errors import (BuildFailed, ConfigError, KeyringFailed, Problem, SitegenError, os_problem, quote,
+                            safe_text)
 from sitegen.pith.keys import parse_key_document
 from sitegen.verify.keyring import load_keyring
 from sitegen.mirror.audit import check_mirror, default_state_file
@@ -32,22 +39,62 @@ from sitegen.pull import PullOptions, Selection, UsageError, pull
 from sitegen.pull.fetch import Limits
 from sitegen.pull.filters import parse_categories, parse_since, parse_years
 from sitegen.pull.names import parse_names, read_names_file
+from sitegen.starter import REGISTRY_KEY_URL, NewSite, init_site
 
 __all__ = ["main"]
+
+
+def _checked(check: Callable[[Any], Any], convert: Callable[[str], Any] = str,
+             what: str = "a value") -> Callable[[str], Any]:
+    """An argparse ``type``: ``check(convert(text))``; a :class:`ValueError`
+    becomes argparse's usage error (exit 2) with the check's own message."""
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {quote(text)}") from None
+        try:
+            return check(value)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    return parse
+
+
+def _port(value: int) -> int:
+    """``value`` if a TCP port number (0: any free port); raises :class:`ValueError`."""
+    if not 0 <= value <= 65535:
+        raise ValueError(f"must be between 0 and 65535, got {value} — 0 picks a free port")
+    return value
+
+
+def _seconds(value: float) -> float:
+    """``value`` if a positive, finite number; raises :class:`ValueError`."""
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"must be a positive number of seconds, got {value}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="sitegen", description="Static site generator for verified Pith mirrors.")
     p.add_argument("--version", action="version", version=f"sitegen {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    i = sub.add_parser("init", help="start a new site: the Pith registry key, settings, an about page",
+                       description="Make DIR a new site, ready to build: content/keys/ with the Pith registry key "
+                                   "(check its fingerprint), content/pages/about.md, a sitegen.toml listing every "
+                                   "setting (commented out) and a .gitignore.")
+    i.add_argument("site_dir", nargs="?", default=".", metavar="DIR",
+                   help="directory of the new site (default: .; made if missing)")
+    i.add_argument("--force", action="store_true", help="add the missing starter files to a directory that is not "
+                   "empty (an existing file is never overwritten)")
     b = sub.add_parser("build", help="verify content/ and write the mirror's output tree",
                        description="Verify every Pith document in SITE_DIR/content/ and publish the "
                                    "static mirror to OUTPUT (default SITE_DIR/site).")
     b.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR",
                    help="directory holding content/ (default: .)")
     b.add_argument("-o", "--output", metavar="OUTPUT", help="output directory (default: SITE_DIR/site)")
-    b.add_argument("--base-url", metavar="URL", help="absolute URL the mirror is served at")
-    b.add_argument("--title", help="site title")
+    b.add_argument("--base-url", metavar="URL", type=_checked(normalise_base_url),
+                   help="absolute URL the mirror is served at")
+    b.add_argument("--title", type=_checked(check_text), help="site title")
     b.add_argument("--skip-invalid", action="store_true",
                    help="publish the documents that verify and list the ones skipped")
     b.add_argument("--allow-rollback", action="store_true",
@@ -59,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
                    "and swap the new tree in atomically")
     b.add_argument("--force", action="store_true", help="publish into an existing output directory that sitegen "
                    "did not make (files sitegen did not write are kept)")
-    b.add_argument("-j", "--jobs", type=int, metavar="N", help="worker processes (default: every core)")
+    b.add_argument("-j", "--jobs", type=_checked(check_jobs, int, "a whole number"), metavar="N",
+                   help="worker processes (default: every core)")
     b.add_argument("--progress", choices=("auto", "bar", "lines", "off"), default="auto",
                    help="progress display on stderr (default: a bar on a terminal, plain lines otherwise)")
 
@@ -69,7 +117,8 @@ def _parser() -> argparse.ArgumentParser:
                                    "change, and reload open pages.")
     s.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    s.add_argument("-p", "--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    s.add_argument("-p", "--port", type=_checked(_port, int, "a port number"), default=8000,
+                   help="port (default: 8000; 0 picks a free one)")
     s.add_argument("--no-watch", action="store_true", help="build once and serve, without watching")
 
     k = sub.add_parser("keygen", help="create the mirror operator's Ed25519 key (signs the mirror snapshot)",
@@ -89,7 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--state", metavar="FILE", help="where to remember the newest snapshot seen per target "
                    "(default: ~/.cache/sitegen/seen-snapshots.json)")
     v.add_argument("--no-state", action="store_true", help="do not read or record snapshots seen before")
-    v.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="SECONDS",
+    v.add_argument("--timeout", type=_checked(_seconds, float, "a number of seconds"), default=DEFAULT_TIMEOUT,
+                   metavar="SECONDS",
                    help=f"total time one HTTP request may take (default: {DEFAULT_TIMEOUT:g})")
 
     pl = sub.add_parser("pull", help="download and verify documents from a mirror or the resolver into content/",
@@ -143,39 +193,118 @@ def _err(message: str) -> None:
 def _cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.site_dir, output=args.output, base_url=args.base_url, title=args.title,
                              mirror_key=args.mirror_key, jobs=args.jobs)
-    if not settings.base_url_set and not args.quiet:
-        _err(f"warning: base_url is not set; absolute URLs (sitemap, manifest) use {settings.base_url}. "
-             "Set base_url in sitegen.toml or pass --base-url.")
     progress = Progress("off" if args.quiet else args.progress)
     try:
         result = build(settings, BuildOptions(skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback,
                                               full=args.full, force=args.force), progress=progress)
+    except KeyringFailed as e:
+        _print_problems(e.problems)
+        _err(f"error: {e}; {settings.output_dir} left unchanged")
+        return 1
     except BuildFailed as e:
-        for problem in e.problems:
-            _err(f"{problem} [{problem.check}]")
-        what = ("would roll back published documents" if all(p.check == "mirror.rollback" for p in e.problems)
-                else "failed verification")
+        _print_problems(e.problems)
+        rollback = all(p.check == "mirror.rollback" for p in e.problems)
+        what, fix = (("would roll back published documents", "pass --allow-rollback if that is intended") if rollback
+                     else ("failed verification", "fix or remove them, or pass --skip-invalid to publish the rest"))
         _err(f"error: {e.failed_files} of {e.total_files} content files {what} "
-             f"({_n(len(e.problems), 'problem')}); {settings.output_dir} left unchanged")
+             f"({_n(len(e.problems), 'problem')}) — {fix}; {settings.output_dir} left unchanged")
         return 1
     for problem in result.problems:
         _err(f"skipped: {problem} [{problem.check}]")
     for warning in result.warnings:
         _err(f"warning: {warning}")
     if not args.quiet:
-        timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
-        verified = f"{_n(result.records, 'record')}, {_n(result.bundles, 'bundle')}"
-        how = (f"incremental: {_n(result.rebuilt, 'Pith Number')} rebuilt" if result.mode == "incremental"
-               else f"full build{f' ({result.reason})' if result.reason else ''}")
-        print(f"sitegen build: {_n(result.documents, 'document')} ({verified} verified), "
-              f"{_n(result.published, 'Pith Number')} published; {how}")
-        print(f"verified: {result.checks_passed} checks passed, {result.checks_failed} failed"
-              + (f"; {_n(len(result.skipped), 'document')} skipped" if result.skipped else ""))
-        print(f"wrote {settings.output_dir}: {result.write.written + result.write.unchanged} files "
-              f"({result.write.written} written, {result.write.unchanged} unchanged), "
-              f"{result.write.total_bytes} bytes")
-        print(f"timings: {timings}")
+        if not settings.base_url_set:
+            _err(f"warning: base_url is not set; absolute URLs (sitemap, manifest) use {settings.base_url} — "
+                 "set base_url in sitegen.toml or pass --base-url before you publish")
+        for line in _build_summary(settings, result, args.site_dir):
+            print(line)
     return 0
+
+
+def _print_problems(problems: tuple[Problem, ...]) -> None:
+    """Each problem on its own line, with the name of the check that failed."""
+    for problem in problems:
+        _err(f"{problem} [{problem.check}]")
+
+
+def _unchanged_documents(result: BuildResult) -> int:
+    """Content files an incremental build did not examine: unchanged since
+    the build that verified them. A file examined this run is a verified
+    record or bundle, or one that failed to load (a ``load.*`` problem)."""
+    if result.mode != "incremental":
+        return 0
+    failed_to_load = {p.file for p in result.problems if p.check.startswith("load.")}
+    return max(0, result.documents - result.records - result.bundles - len(failed_to_load))
+
+
+def _verified_line(result: BuildResult) -> str:
+    """What this build verified, and what it did not need to verify again."""
+    unchanged = _unchanged_documents(result)
+    if result.documents == 0:
+        line = "verified: nothing to verify — content/ holds no Pith documents yet"
+    elif result.records + result.bundles == 0 and not result.problems and unchanged:
+        line = f"verified: {_n(unchanged, 'document')} unchanged since the last build (verified then)"
+    else:
+        line = f"verified: {_n(result.checks_passed, 'check')} passed, {result.checks_failed} failed"
+        if unchanged:
+            line += f"; {_n(unchanged, 'document')} unchanged since the last build (verified then)"
+    if result.skipped:
+        line += f"; {_n(len(result.skipped), 'document')} skipped"
+    return line
+
+
+def _build_summary(settings: Settings, result: BuildResult, site_dir: str) -> list[str]:
+    """The lines ``sitegen build`` prints on success (README, Quick start)."""
+    timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
+    verified = f"{_n(result.records, 'record')}, {_n(result.bundles, 'bundle')}"
+    how = (f"incremental: {_n(result.rebuilt, 'Pith Number')} rebuilt" if result.mode == "incremental"
+           else f"full build{f' ({result.reason})' if result.reason else ''}")
+    w = result.write
+    lines = [f"sitegen build: {_n(result.documents, 'document')} ({verified} verified), "
+             f"{_n(result.published, 'Pith Number')} published; {how}",
+             _verified_line(result),
+             f"wrote {settings.output_dir}: {_n(w.written + w.unchanged, 'file')} ({w.written} written, "
+             f"{w.unchanged} unchanged), {_n(w.total_bytes, 'byte')}",
+             f"timings: {timings}"]
+    if result.documents == 0:
+        where = "" if site_dir == "." else f" {shlex.quote(safe_text(site_dir))}"
+        lines.append(f"next: fetch documents with `sitegen pull https://pith.science/{where} --only ARXIV_ID`, "
+                     f"then `sitegen build{where}` again; preview with `sitegen serve{where}`")
+    return lines
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    site = init_site(Path(args.site_dir), force=args.force)
+    for line in _init_report(site, args.site_dir):
+        print(line)
+    return 0
+
+
+def _init_report(site: NewSite, site_dir: str) -> list[str]:
+    """What ``sitegen init`` did, the key to check, and what to do next."""
+    shown = safe_text(site_dir)
+    lines = [f"sitegen init: new site in {shown}" if site.written else f"sitegen init: {shown} already has every "
+             "starter file; nothing written"]
+    lines += [f"  wrote {path}" for path in site.written]
+    lines += [f"  kept {path} (it exists; not overwritten)" for path in site.kept]
+    key_file = f"content/keys/{site.key_id}.json"
+    lines.append(f"trusted key: {site.key_id}, fingerprint {site.fingerprint} ({key_file})")
+    lines.append(f"  check it: the resolver publishes its key at {REGISTRY_KEY_URL}, whose fingerprint_sha256_hex "
+                 f"must be {site.fingerprint}; if not, delete {key_file} and do not build")
+    if site.key_differs:
+        lines.append(f"  note: the existing {key_file} was kept and is not the key sitegen ships — check it too")
+    lines.append("next steps:")
+    if site_dir != ".":
+        lines.append(f"  cd {shlex.quote(shown)}")
+    steps = (("sitegen pull https://pith.science/ --only 1709.05011", "fetch documents into content/ (each one "
+              "verified before it lands)"),
+             ("sitegen build", "verify content/ and write the mirror to site/"),
+             ("sitegen serve", "preview it at http://127.0.0.1:8000/"))
+    width = max(len(command) for command, _ in steps)
+    lines += [f"  {command.ljust(width)}   {what}" for command, what in steps]
+    lines.append("  before you publish site/, set base_url in sitegen.toml (README: Hosting the output tree)")
+    return lines
 
 
 def _cmd_keygen(args: argparse.Namespace) -> int:
@@ -190,10 +319,12 @@ def _load_key_file(path: str) -> TrustedKey:
     try:
         source = SourceFile(Path(path), path, Path(path).read_bytes())
     except OSError as e:
-        raise ConfigError(f"{safe_text(path)}: cannot read the mirror key: {e.strerror}") from None
+        raise ConfigError(f"{safe_text(path)}: cannot read the mirror key: {os_problem(e)} — pass the operator's "
+                          "public key document (mirror-key.json)") from None
     key, problems = parse_key_document(source)
     if key is None:
-        raise ConfigError("; ".join(str(p) for p in problems))
+        raise ConfigError("; ".join(str(p) for p in problems) + " — pass the operator's public key document "
+                          "(mirror-key.json, never the secret one)")
     return key
 
 
@@ -228,13 +359,16 @@ def _load_state(state_file: Path | None, target_key: str) -> tuple[dict, dict | 
     what = f"{safe_text(str(state_file))}: not a sitegen state file"
     try:
         seen_all = parse_strict_json(state_file.read_bytes())
-    except (OSError, ValueError) as e:
-        raise ConfigError(f"{what} ({safe_text(str(e), 200)}); delete it or pass --no-state") from None
+    except OSError as e:
+        raise ConfigError(f"{safe_text(str(state_file))}: cannot read: {os_problem(e)} — fix its permissions, "
+                          "or pass --state FILE or --no-state") from None
+    except ValueError as e:
+        raise ConfigError(f"{what} ({safe_text(str(e), 200)}) — delete it or pass --no-state") from None
     if not isinstance(seen_all, dict):
-        raise ConfigError(f"{what}; delete it or pass --no-state")
+        raise ConfigError(f"{what} — delete it or pass --no-state")
     seen = seen_all.get(target_key)
     if seen is not None and shapes.validate(seen, {"version": int, "snapshot_sha256": str}):
-        raise ConfigError(f"{what} (its entry for {safe_text(target_key)} is damaged); delete it or pass --no-state")
+        raise ConfigError(f"{what} (its entry for {safe_text(target_key)} is damaged) — delete it or pass --no-state")
     return seen_all, seen
 
 
@@ -246,8 +380,6 @@ def _print_capped(label: str, items: list[str], limit: int) -> None:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    if not args.timeout > 0:
-        raise ConfigError("--timeout: must be a positive number of seconds")
     is_url = args.target.startswith(("http://", "https://"))
     keyring, keys_line = _verify_keys(args, is_url)
     mirror_key = _load_key_file(args.mirror_key) if args.mirror_key else None
@@ -255,7 +387,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     target_key = args.target if is_url else os.path.realpath(args.target)
     seen_all, seen = _load_state(state_file, target_key)
     report = check_mirror(args.target, keyring=keyring, mirror_key=mirror_key, seen=seen, timeout=args.timeout)
-    about = (f"snapshot version {report.version} generated {report.generated_at} ({report.file_count} files listed)"
+    about = (f"snapshot version {report.version} generated {report.generated_at} "
+             f"({_n(report.file_count, 'file')} listed)"
              if report.version is not None else "no usable snapshot")
     print(safe_text(f"sitegen verify {args.target}: {about}"))
     print(f"  {keys_line}")
@@ -278,8 +411,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             state_file.parent.mkdir(parents=True, exist_ok=True)
             state_file.write_text(json.dumps(seen_all, indent=2, sort_keys=True) + "\n")
         except OSError as e:
-            _err(f"warning: cannot remember this snapshot in {safe_text(str(state_file))}: {e.strerror}; "
-                 "a later rollback to an older snapshot will not be noticed")
+            _err(f"warning: {safe_text(str(state_file))}: cannot remember this snapshot: {os_problem(e)} — "
+                 "a later rollback to an older snapshot will not be noticed; pass --state FILE")
     if keyring is None:
         # Hard to miss: the files match the snapshot, but nothing says the documents are authentic.
         _err(f"WARNING: {_n(report.documents_listed, 'Pith document')} NOT verified — no trusted keys "
@@ -398,6 +531,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     try:
+        if args.command == "init":
+            return _cmd_init(args)
         if args.command == "build":
             return _cmd_build(args)
         if args.command == "serve":

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sitegen.errors import ConfigError, quote
+from sitegen.errors import ConfigError, os_problem, quote, safe_text
 
-__all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE"]
+__all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE", "MAX_JOBS", "check_text",
+           "normalise_base_url", "check_jobs"]
 
 CONFIG_FILE = "sitegen.toml"
 #: Used when the operator sets no ``base_url``; the build warns about it.
@@ -87,6 +88,18 @@ _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes":
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
          "feed_size": int, "search": bool,
          "aliases": bool, "alias_pages": bool, "jobs": int}
+#: How a TOML value of each type is described in messages.
+_TYPE_WORDS = {str: 'a string in double quotes ("…")', int: "a whole number", bool: "true or false"}
+#: One valid line per setting, for messages (the value is an example, not the default).
+_EXAMPLES = {"title": '"Pith mirror"', "base_url": '"https://user.github.io/mirror/"', "output_dir": '"site"',
+             "max_document_bytes": "8388608", "mirror_key": '"mirror-key.secret.json"', "snapshot_valid_days": "7",
+             "page_size": "50", "sitemap_max_urls": "50000", "feed_size": "50", "search": "true",
+             "aliases": "true", "alias_pages": "false", "jobs": "2"}
+#: Integer settings with a range: ``(upper limit, what leaving the setting out means)``.
+_RANGES = {"page_size": (10_000, "50"), "sitemap_max_urls": (50_000, "50000"), "feed_size": (10_000, "50"),
+           "jobs": (1024, "every core")}
+#: Upper limit of ``--jobs`` and ``jobs``.
+MAX_JOBS = _RANGES["jobs"][0]
 
 
 #: Characters a base URL may hold: RFC 3986 unreserved characters, ``:``,
@@ -96,37 +109,121 @@ _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes":
 _BASE_URL_CHARS = re.compile(r"\A[A-Za-z0-9._~:/@\[\]+,=%-]*\Z")
 
 
-def _check_text(value: str, setting: str, where: str) -> None:
-    """Refuse a setting holding a control character (C0, DEL, C1: a newline
-    would inject lines into ``robots.txt``), a surrogate (``--title`` given
-    undecodable bytes; no UTF-8 form) or a noncharacter (U+FFFE, U+FFFF…:
-    not allowed in XML). Raises :class:`ConfigError` naming the setting."""
+def check_text(value: str) -> str:
+    """``value`` if it holds no control character (C0, DEL, C1: a newline
+    would inject lines into ``robots.txt``), surrogate (``--title`` given
+    undecodable bytes; no UTF-8 form) or noncharacter (U+FFFE, U+FFFF…: not
+    allowed in XML). Raises :class:`ValueError` saying which and what to do."""
     for ch in value:
         category = unicodedata.category(ch)
         if category in ("Cc", "Cs") or (category == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF
                                                               or ord(ch) & 0xFFFE == 0xFFFE)):
             what = "control character" if category == "Cc" else "surrogate" if category == "Cs" else "noncharacter"
-            raise ConfigError(f"{where}: {setting}: must not contain a {what} (U+{ord(ch):04X}), "
-                              f"got {quote(value)}")
+            raise ValueError(f"must not contain a {what} (U+{ord(ch):04X}), got {quote(value)} — remove it")
+    return value
 
 
-def _normalise_base_url(value: str, where: str) -> str:
-    """``value`` checked and ending in ``/``; raises :class:`ConfigError`
-    naming ``where`` and the setting for anything but an absolute http(s) URL
-    of :data:`_BASE_URL_CHARS` without query or fragment."""
-    _check_text(value, "base_url", where)
+def normalise_base_url(value: str) -> str:
+    """``value`` checked and ending in ``/``. Raises :class:`ValueError`
+    saying what is wrong and how to write it for anything but an absolute
+    http(s) URL of :data:`_BASE_URL_CHARS` without query or fragment."""
+    check_text(value)
     if not _BASE_URL_CHARS.match(value):
-        raise ConfigError(f"{where}: base_url: may contain only letters, digits, '%' escapes and "
-                          f"- . _ ~ : / @ [ ] + , = ; got {quote(value)}")
+        raise ValueError(f"may contain only letters, digits, '%' escapes and - . _ ~ : / @ [ ] + , = ; got "
+                         f"{quote(value)} — percent-encode anything else (a space is %20)")
     try:
         parts = urlsplit(value)
-    except ValueError as e:
-        raise ConfigError(f"{where}: base_url: not a valid URL ({e}): {quote(value)}") from None
+    except ValueError:
+        raise ValueError(f"not a valid URL: {quote(value)} — write it like https://user.github.io/mirror/") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{where}: base_url: expected an absolute http(s) URL, got {quote(value)}")
+        hint = f"https://{value.lstrip('/')}" if "://" not in value and value.strip("/") else ""
+        fix = (f"did you mean {quote(hint if hint.endswith('/') else hint + '/')}?" if hint
+               else "write it like https://user.github.io/mirror/")
+        raise ValueError(f"expected an absolute http(s) URL, got {quote(value)} — {fix}")
     if parts.query or parts.fragment:
-        raise ConfigError(f"{where}: base_url: must not have a query or fragment, got {quote(value)}")
+        raise ValueError(f"must not have a query or fragment, got {quote(value)} — remove the part from '?' or '#'")
     return value if value.endswith("/") else value + "/"
+
+
+def check_jobs(value: int) -> int:
+    """``value`` if it is a worker count sitegen accepts (1 to :data:`MAX_JOBS`);
+    raises :class:`ValueError` otherwise."""
+    if not 1 <= value <= MAX_JOBS:
+        raise ValueError(f"must be between 1 and {MAX_JOBS}, got {value} — leave it out to use every core")
+    return value
+
+
+def _setting(check, value, setting: str, where: str):
+    """``check(value)``, with its :class:`ValueError` turned into a
+    :class:`ConfigError` naming ``where`` and ``setting``."""
+    try:
+        return check(value)
+    except ValueError as e:
+        raise ConfigError(f"{where}: {setting}: {e}") from None
+
+
+def _read_config(cfg: Path, name: str) -> dict[str, Any]:
+    """The settings in ``cfg`` (shown as ``name``), each of a known key and the
+    right type; raises :class:`ConfigError` naming the file and the setting."""
+    try:
+        values = tomllib.loads(cfg.read_bytes().decode("utf-8"))
+    except OSError as e:
+        raise ConfigError(f"{name}: cannot read: {os_problem(e)} — make it readable") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{name}: not UTF-8 text (byte {e.start}) — save it as UTF-8") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{name}: not valid TOML: {e} — fix that line (see README: Settings)") from None
+    for key, value in values.items():
+        if key not in _KEYS:
+            raise ConfigError(f"{name}: {safe_text(key, 80)}: unknown setting — check the spelling; known: "
+                              f"{', '.join(sorted(_KEYS))}")
+        if not isinstance(value, _KEYS[key]) or (isinstance(value, bool) and _KEYS[key] is not bool):
+            raise ConfigError(f"{name}: {key}: expected {_TYPE_WORDS[_KEYS[key]]}, got {quote(value)} — "
+                              f"for example: {key} = {_EXAMPLES[key]}")
+    return values
+
+
+def _positive(value: int) -> int:
+    """``value`` if above 0; raises :class:`ValueError`."""
+    if value <= 0:
+        raise ValueError(f"must be positive, got {value} — set a number above 0 or leave it out")
+    return value
+
+
+def _in_range(key: str):
+    """A check of ``key``'s range (:data:`_RANGES`) raising :class:`ValueError`."""
+    limit, default = _RANGES[key]
+
+    def check(value: int) -> int:
+        if not 1 <= value <= limit:
+            raise ValueError(f"must be between 1 and {limit}, got {value} — set a value in that range, or leave it "
+                             f"out for the default ({default})")
+        return value
+    return check
+
+
+def _from_file(settings: Settings, values: dict[str, Any], name: str) -> Settings:
+    """``settings`` with the checked ``values`` of the config file ``name`` applied."""
+    site = settings.site_dir
+    changes: dict[str, Any] = {}
+    if "title" in values:
+        changes["title"] = _setting(check_text, values["title"], "title", name)
+    if "base_url" in values:
+        changes.update(base_url=_setting(normalise_base_url, values["base_url"], "base_url", name), base_url_set=True)
+    if "output_dir" in values:
+        changes["output_dir"] = (site / values["output_dir"]).resolve()
+    if "mirror_key" in values:
+        changes["mirror_key"] = site / values["mirror_key"]
+    for key in ("max_document_bytes", "snapshot_valid_days"):
+        if key in values:
+            changes[key] = _setting(_positive, values[key], key, name)
+    for key in _RANGES:
+        if key in values:
+            changes[key] = _setting(_in_range(key), values[key], key, name)
+    for key in ("search", "aliases", "alias_pages"):
+        if key in values:
+            changes[key] = values[key]
+    return replace(settings, **changes)
 
 
 def _source_date_epoch() -> int | None:
@@ -134,7 +231,8 @@ def _source_date_epoch() -> int | None:
     if raw is None or raw == "":
         return None
     if not raw.isdigit():
-        raise ConfigError(f"SOURCE_DATE_EPOCH: expected a non-negative integer, got {quote(raw)}")
+        raise ConfigError(f"SOURCE_DATE_EPOCH: expected a non-negative integer (seconds since 1970), "
+                          f"got {quote(raw)} — fix or unset it")
     return int(raw)
 
 
@@ -143,68 +241,34 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
     """Resolve settings for ``site_dir``.
 
     Reads ``site_dir/sitegen.toml`` if present (unknown keys are errors, to catch
-    typos), then applies the keyword overrides (the CLI's flags).
+    typos), then applies the keyword overrides (the CLI's flags, which the CLI
+    has checked already: a bad flag is a usage error there).
     Raises :class:`ConfigError` naming the file and key for any bad value.
     """
     site = Path(site_dir).resolve()
     if not site.is_dir():
-        raise ConfigError(f"{site_dir}: site directory does not exist")
-    values: dict[str, Any] = {}
+        raise ConfigError(f"{site_dir}: site directory does not exist — pass the directory that holds content/, "
+                          f"or make a new site with `sitegen init {site_dir}`")
+    settings = Settings(site_dir=site, output_dir=site / "site")
     cfg = site / CONFIG_FILE
     if cfg.is_file():
-        try:
-            values = tomllib.loads(cfg.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise ConfigError(f"{CONFIG_FILE}: not valid TOML: {e}") from e
-        for key, value in values.items():
-            if key not in _KEYS:
-                raise ConfigError(f"{CONFIG_FILE}: {key}: unknown setting (known: {', '.join(sorted(_KEYS))})")
-            if not isinstance(value, _KEYS[key]) or (isinstance(value, bool) and _KEYS[key] is not bool):
-                raise ConfigError(f"{CONFIG_FILE}: {key}: expected {_KEYS[key].__name__}, got {quote(value)}")
-    settings = Settings(site_dir=site, output_dir=site / "site")
-    if "title" in values:
-        _check_text(values["title"], "title", CONFIG_FILE)
-        settings = replace(settings, title=values["title"])
-    if "base_url" in values:
-        settings = replace(settings, base_url=_normalise_base_url(values["base_url"], CONFIG_FILE),
-                           base_url_set=True)
-    if "output_dir" in values:
-        settings = replace(settings, output_dir=(site / values["output_dir"]).resolve())
-    if "max_document_bytes" in values:
-        if values["max_document_bytes"] <= 0:
-            raise ConfigError(f"{CONFIG_FILE}: max_document_bytes: must be positive")
-        settings = replace(settings, max_document_bytes=values["max_document_bytes"])
-    if "mirror_key" in values:
-        settings = replace(settings, mirror_key=(site / values["mirror_key"]))
-    if "snapshot_valid_days" in values:
-        if values["snapshot_valid_days"] <= 0:
-            raise ConfigError(f"{CONFIG_FILE}: snapshot_valid_days: must be positive")
-        settings = replace(settings, snapshot_valid_days=values["snapshot_valid_days"])
-    for key, limit in (("page_size", 10_000), ("sitemap_max_urls", 50_000), ("feed_size", 10_000),
-                       ("jobs", 1024)):
-        if key in values:
-            if not 1 <= values[key] <= limit:
-                raise ConfigError(f"{CONFIG_FILE}: {key}: must be between 1 and {limit}")
-            settings = replace(settings, **{key: values[key]})
-    for key in ("search", "aliases", "alias_pages"):
-        if key in values:
-            settings = replace(settings, **{key: values[key]})
+        name = safe_text(str(Path(site_dir) / CONFIG_FILE))
+        settings = _from_file(settings, _read_config(cfg, name), name)
     if jobs is not None:
-        if not 1 <= jobs <= 1024:
-            raise ConfigError(f"--jobs: must be between 1 and 1024, got {jobs}")
-        settings = replace(settings, jobs=jobs)
+        settings = replace(settings, jobs=_setting(check_jobs, jobs, "jobs", "--jobs"))
     if mirror_key is not None:
         settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:
-        _check_text(title, "title", "--title")
-        settings = replace(settings, title=title)
+        settings = replace(settings, title=_setting(check_text, title, "title", "--title"))
     if base_url is not None:
-        settings = replace(settings, base_url=_normalise_base_url(base_url, "--base-url"),
+        settings = replace(settings, base_url=_setting(normalise_base_url, base_url, "base_url", "--base-url"),
                            base_url_set=True)
     if output is not None:
         settings = replace(settings, output_dir=Path(output).resolve())
     if settings.output_dir == site or settings.output_dir in site.parents:
-        raise ConfigError(f"output directory {settings.output_dir} would replace the site directory")
+        raise ConfigError(f"output directory {settings.output_dir} would replace the site directory — "
+                          "choose another output_dir or -o")
     if settings.output_dir == settings.content_dir or settings.content_dir in settings.output_dir.parents:
-        raise ConfigError(f"output directory {settings.output_dir} must not be inside content/")
+        raise ConfigError(f"output directory {settings.output_dir} must not be inside content/ — "
+                          "choose another output_dir or -o")
     return replace(settings, source_date_epoch=_source_date_epoch())

@@ -8,11 +8,17 @@ nor spoof a terminal. Only the CLI prints and exits; everything else raises.
     ├── ConfigError        settings, keyring, theme: the operator must fix it
     ├── InputError         one problem with one content file (load/schema/verify)
     ├── BuildFailed        aggregate: these N inputs failed, nothing was written
+    │   └── KeyringFailed  the trusted keys are unusable: nothing was verified
     └── WriteError         the output tree could not be written; old tree intact
+
+Messages an operator acts on read ``path: what is wrong — what to do``; an
+``OSError`` is described in plain words by :func:`os_problem`, never by its
+class name or errno.
 """
 
 from __future__ import annotations
 
+import errno
 import unicodedata
 from dataclasses import dataclass
 
@@ -23,8 +29,10 @@ __all__ = [
     "Problem",
     "BuildFailed",
     "WriteError",
+    "KeyringFailed",
     "quote",
     "safe_text",
+    "os_problem",
 ]
 
 _MAX_QUOTED = 80
@@ -54,6 +62,34 @@ def quote(value: object, limit: int = _MAX_QUOTED) -> str:
     ``repr()`` (so quotes and escapes are visible) passed through
     :func:`safe_text` and truncated to ``limit`` characters."""
     return safe_text(repr(value), limit)
+
+
+#: Plain words for the errors a file operation meets most (``os.strerror`` otherwise).
+_OS_PROBLEMS = {
+    errno.ENOENT: "does not exist",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EISDIR: "is a directory",
+    errno.ENOTDIR: "a part of the path is not a directory",
+    errno.EEXIST: "already exists",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.ELOOP: "too many levels of symbolic links",
+    errno.ENAMETOOLONG: "the name is too long",
+    errno.EFBIG: "the file is too large",
+    errno.ECONNREFUSED: "connection refused",
+    errno.ETIMEDOUT: "timed out",
+}
+
+
+def os_problem(e: OSError) -> str:
+    """``e`` in plain lower-case words (``permission denied``), without its
+    class name, errno number or file name (the message names the file)."""
+    if e.errno in _OS_PROBLEMS:
+        return _OS_PROBLEMS[e.errno]
+    text = e.strerror or (e.args[0] if e.args and isinstance(e.args[0], str) else "") or "input/output error"
+    return safe_text(text[:1].lower() + text[1:], 200)
 
 
 class SitegenError(Exception):
@@ -115,3 +151,24 @@ class WriteError(SitegenError):
 
     The previously published tree is left as it was.
     """
+
+
+class KeyringFailed(BuildFailed):
+    """The operator's keyring (``content/keys/``) is unusable, so nothing was
+    verified. ``keys_dir`` is the directory as shown to the user (ending in
+    ``/``); ``key_files`` the key documents at fault — none when the directory
+    itself is the problem (missing, empty, unreadable)."""
+
+    def __init__(self, problems: tuple[Problem, ...], keys_dir: str):
+        self.keys_dir = keys_dir
+        self.key_files = tuple(dict.fromkeys(p.file for p in problems if p.file != keys_dir))
+        super().__init__(problems, len(self.key_files), 0)
+        count = f"{len(problems)} problem" + ("" if len(problems) == 1 else "s")
+        if len(self.key_files) == 1:
+            head = f"{safe_text(self.key_files[0])}: unusable key document ({count} above) — fix or remove it"
+        elif self.key_files:
+            head = (f"{safe_text(keys_dir)}: {len(self.key_files)} unusable key documents ({count} above) — "
+                    "fix or remove each")
+        else:
+            head = f"{safe_text(keys_dir)}: no usable trusted keys — add a key document as said above"
+        self.args = (f"{head}; nothing was verified",)

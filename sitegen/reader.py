@@ -27,7 +27,7 @@ import posixpath
 import stat
 from pathlib import Path
 
-from sitegen.errors import InputError, Problem
+from sitegen.errors import InputError, Problem, os_problem
 
 __all__ = ["read_untrusted", "display_path", "decode_utf8"]
 
@@ -88,7 +88,7 @@ def read_untrusted(path: Path, *, root: Path, max_bytes: int, rel: str, root_nam
     try:
         root_fd = os.open(root, _DIR_FLAGS)
     except OSError as e:
-        raise _fail(rel, f"cannot open {root_name}: {e.strerror}") from None
+        raise _fail(rel, f"cannot open {root_name}: {os_problem(e)}") from None
     try:
         for _ in range(_MAX_HOPS + 1):
             fd, link = _open_walk(root_fd, parts, rel)
@@ -119,8 +119,8 @@ def _open_walk(root_fd: int, parts: tuple[str, ...], rel: str) -> tuple[int | No
             except OSError as e:
                 if e.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise _fail(rel, "is under a symlinked directory; symlinked directories are not followed") from None
-                raise _fail(rel, f"symlink cannot be resolved: {e.strerror}" if e.errno == errno.ENOENT
-                            else f"cannot open: {e.strerror}") from None
+                raise _fail(rel, "symlink cannot be resolved: its target does not exist" if e.errno == errno.ENOENT
+                            else f"cannot open: {os_problem(e)}") from None
             opened.append(current)
         name = parts[-1]
         try:
@@ -130,10 +130,10 @@ def _open_walk(root_fd: int, parts: tuple[str, ...], rel: str) -> tuple[int | No
                 try:
                     return None, (parts[:-1], os.readlink(name, dir_fd=current))
                 except OSError as e2:
-                    raise _fail(rel, f"cannot read the symlink: {e2.strerror}") from None
+                    raise _fail(rel, f"cannot read the symlink: {os_problem(e2)}") from None
             if e.errno == errno.ENOENT:
-                raise _fail(rel, "symlink cannot be resolved: No such file or directory") from None
-            raise _fail(rel, f"cannot open: {e.strerror}") from None
+                raise _fail(rel, "symlink cannot be resolved: its target does not exist") from None
+            raise _fail(rel, f"cannot open: {os_problem(e)}") from None
     finally:
         for fd in opened:
             os.close(fd)
@@ -151,7 +151,7 @@ def _read_open(fd: int, rel: str, max_bytes: int, cap_setting: str) -> bytes:
         try:
             data = f.read(max_bytes + 1)
         except OSError as e:
-            raise _fail(rel, f"cannot read: {e.strerror}") from None
+            raise _fail(rel, f"cannot read: {os_problem(e)}") from None
     if len(data) > max_bytes:
         raise _fail(rel, f"file grew past the {max_bytes}-byte cap while read", "load.size")
     return data

@@ -3,8 +3,9 @@ the Markdown pages, the operator's keyring and mirror key — and the
 fingerprints that tell an incremental build which outputs they affect.
 
 Stage contract: :meth:`SiteInputs.load` returns a frozen :class:`SiteInputs`
-or raises :class:`~sitegen.errors.BuildFailed` (keyring problems, every one
-listed) / :class:`~sitegen.errors.ConfigError` (theme, pages, mirror key).
+or raises :class:`~sitegen.errors.KeyringFailed` (a ``BuildFailed``: keyring
+problems, every one listed) / :class:`~sitegen.errors.ConfigError` (theme,
+pages, mirror key).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import orjson
 
 from sitegen import __version__
 from sitegen.config import Settings
-from sitegen.errors import BuildFailed, ConfigError
+from sitegen.errors import ConfigError, KeyringFailed
 from sitegen.mirror.key import MirrorKey, load_secret
 from sitegen.model import Keyring
+from sitegen.reader import display_path
 from sitegen.site.pages import MarkdownPage, load_pages
 from sitegen.site.theme import Theme, find_theme, make_environment
 from sitegen.verify.keyring import load_keyring
@@ -68,7 +70,8 @@ class Fingerprints:
             record, alias, listing = (fingerprint(base, _template_closure(env, name))
                                       for name in ("record.html", "alias.html", "listing.html"))
         except jinja2.TemplateError as e:
-            raise ConfigError(f"template {getattr(e, 'name', '') or ''}: {e}") from e
+            raise ConfigError(f"template {getattr(e, 'name', '') or ''}: {e} — fix it in the site's templates/, or "
+                              "remove it there to use the default theme's") from e
         keys = {k.key_id: hashlib.sha256(k.source.data).hexdigest() for k in keyring.keys()}
         return cls(record, alias, listing, keys)
 
@@ -96,6 +99,6 @@ class SiteInputs:
         pages = tuple(load_pages(settings.content_dir, max_bytes=settings.max_document_bytes))
         keyring, problems = load_keyring(settings.keys_dir, settings.site_dir)
         if problems:
-            raise BuildFailed(tuple(problems), len({p.file for p in problems}), 0)
+            raise KeyringFailed(tuple(problems), display_path(settings.keys_dir, settings.site_dir) + "/")
         nav = tuple((md.path, md.title) for md in pages)
         return cls(settings, theme, pages, keyring, mirror_key, Fingerprints.of(settings, theme, nav, keyring))

@@ -255,7 +255,7 @@ def _require_content_dir(s: Settings) -> None:
     if s.content_dir.is_dir():
         return
     if (s.site_dir / "keys").is_dir() or s.site_dir.name == "content":
-        raise ConfigError(f"{s.site_dir}: this looks like a content/ folder itself; pass the site directory "
+        raise ConfigError(f"{s.site_dir}: this looks like a content/ folder itself — pass the site directory "
                           f"that holds it: sitegen build {s.site_dir.parent}")
-    raise ConfigError(f"{s.content_dir}: content directory not found; pass the site directory that holds "
+    raise ConfigError(f"{s.content_dir}: content directory not found — pass the site directory that holds "
                       "content/, or start a new site with `sitegen init`")

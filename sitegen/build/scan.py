@@ -27,7 +27,7 @@ from typing import Any
 
 import orjson
 
-from sitegen.errors import Problem
+from sitegen.errors import Problem, os_problem
 from sitegen.pith import canonical, numbers
 from sitegen.reader import display_path
 
@@ -132,7 +132,8 @@ def discover_paths(content_dir: Path, site_dir: Path, *,
         try:
             entries = sorted(os.scandir(here), key=lambda e: e.name)
         except OSError as e:
-            problems.append(Problem(display_path(Path(here), site_dir), "", f"cannot list: {e.strerror}", "load.file"))
+            problems.append(Problem(display_path(Path(here), site_dir), "", f"cannot list: {os_problem(e)}",
+                                    "load.file"))
             continue
         for entry in entries:
             name = entry.name

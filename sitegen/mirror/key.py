@@ -21,7 +21,7 @@ from pathlib import Path
 import nacl.signing
 
 from sitegen.pith import keys
-from sitegen.errors import ConfigError
+from sitegen.errors import ConfigError, WriteError, os_problem, quote
 
 __all__ = ["MirrorKey", "generate", "load_secret", "public_document", "SECRET_NAME", "PUBLIC_NAME"]
 
@@ -62,33 +62,85 @@ def public_document(key: MirrorKey) -> dict:
 
 
 def generate(site_dir: Path, key_id: str) -> tuple[Path, Path]:
-    """Create a new mirror key in ``site_dir``; raises :class:`ConfigError` if
-    one exists (never overwrite a secret). Returns ``(secret_path, public_path)``."""
+    """Create a new mirror key in ``site_dir``. Returns ``(secret_path, public_path)``.
+
+    Raises :class:`ConfigError` if ``site_dir`` is not a directory or a key
+    exists (a secret is never overwritten), :class:`WriteError` if a file
+    cannot be written (a half-made secret is removed)."""
+    if not site_dir.is_dir():
+        raise ConfigError(f"{site_dir}: no such directory — pass the site directory (made by `sitegen init`)")
     secret_path, public_path = site_dir / SECRET_NAME, site_dir / PUBLIC_NAME
     if secret_path.exists():
-        raise ConfigError(f"{secret_path}: a mirror key already exists; remove it first to replace it")
+        raise ConfigError(f"{secret_path}: a mirror key already exists — keep it, or remove it first to replace it "
+                          "(readers who pinned the old key must be told)")
     key = MirrorKey(key_id, nacl.signing.SigningKey.generate())
     secret = {"key_id": key_id, "algorithm": "ed25519",
               "seed_b64": base64.b64encode(bytes(key.signing_key)).decode("ascii")}
-    fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(secret, f, indent=2)
-        f.write("\n")
-    public_path.write_text(json.dumps(public_document(key), indent=2) + "\n")
+    try:
+        fd = os.open(secret_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as e:
+        raise WriteError(f"{secret_path}: cannot create the secret key: {os_problem(e)} — "
+                         "make the site directory writable") from None
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(secret, f, indent=2)
+            f.write("\n")
+        public_path.write_text(json.dumps(public_document(key), indent=2) + "\n")
+    except OSError as e:
+        secret_path.unlink(missing_ok=True)
+        raise WriteError(f"{site_dir}: cannot write the mirror key: {os_problem(e)} — "
+                         "free some space or fix permissions, then run `sitegen keygen` again") from None
     return secret_path, public_path
 
 
+#: The fix named by every message about an unusable secret key file.
+_SECRET_FIX = "restore it from your backup, or make a new one with `sitegen keygen`"
+
+
 def load_secret(path: Path, site_dir: Path) -> MirrorKey:
-    """Load a secret key file; raises :class:`ConfigError` naming the field."""
+    """Load a secret key file (``mirror_key`` in ``sitegen.toml``, or
+    ``--mirror-key``). Raises :class:`ConfigError` reading ``path: field:
+    problem — fix`` for a key inside ``content/`` or ``static/`` (it would be
+    published), an unreadable file, and a file that is not a sitegen secret key."""
     resolved = path.resolve()
     for published in ("content", "static"):
         if resolved.is_relative_to((site_dir / published).resolve()):
-            raise ConfigError(f"{path}: the mirror's secret key must not live in {published}/ (it would be published)")
+            raise ConfigError(f"{path}: the mirror's secret key must not live in {published}/ (it would be "
+                              "published) — move it to the site directory and set mirror_key in sitegen.toml")
     try:
-        doc = json.loads(path.read_text())
-        key_id, seed = doc["key_id"], base64.b64decode(doc["seed_b64"], validate=True)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise ConfigError(f"{path}: not a sitegen mirror key ({type(e).__name__}: {e})") from None
-    if doc.get("algorithm") != "ed25519" or len(seed) != 32 or not isinstance(key_id, str):
-        raise ConfigError(f"{path}: seed_b64: expected a 32-byte Ed25519 seed")
-    return MirrorKey(key_id, nacl.signing.SigningKey(seed))
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the mirror key: {os_problem(e)} — check mirror_key in sitegen.toml "
+                          "or --mirror-key; `sitegen keygen` makes a key") from None
+    try:
+        doc = json.loads(data)
+    except ValueError:
+        raise ConfigError(f"{path}: not JSON — expected the {SECRET_NAME} written by `sitegen keygen`; "
+                          f"{_SECRET_FIX}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: not a sitegen mirror key (expected a JSON object) — {_SECRET_FIX}")
+    return MirrorKey(_secret_field(doc, "key_id", path), nacl.signing.SigningKey(_seed(doc, path)))
+
+
+def _secret_field(doc: dict, field: str, path: Path) -> str:
+    """``doc[field]``, a non-empty string; raises :class:`ConfigError` naming it."""
+    value = doc.get(field)
+    if not isinstance(value, str) or not value:
+        got = "missing" if field not in doc else f"expected a non-empty string, got {quote(value)}"
+        raise ConfigError(f"{path}: {field}: {got} — {_SECRET_FIX}")
+    return value
+
+
+def _seed(doc: dict, path: Path) -> bytes:
+    """The 32-byte Ed25519 seed of a secret key document; raises
+    :class:`ConfigError` naming the field at fault."""
+    if doc.get("algorithm") != "ed25519":
+        raise ConfigError(f"{path}: algorithm: expected 'ed25519', got {quote(doc.get('algorithm'))} — {_SECRET_FIX}")
+    text = _secret_field(doc, "seed_b64", path)
+    try:
+        seed = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ConfigError(f"{path}: seed_b64: not valid base64 — {_SECRET_FIX}") from None
+    if len(seed) != 32:
+        raise ConfigError(f"{path}: seed_b64: expected a 32-byte Ed25519 seed, got {len(seed)} bytes — {_SECRET_FIX}")
+    return seed

@@ -32,6 +32,7 @@ import functools
 import http.client
 import os
 import socket
+import ssl
 import stat
 import threading
 import time
@@ -43,7 +44,7 @@ from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
 
 from sitegen import __version__
-from sitegen.errors import InputError, SitegenError, quote, safe_text
+from sitegen.errors import InputError, SitegenError, os_problem, quote, safe_text
 from sitegen.reader import read_untrusted
 
 __all__ = ["check_tree_path", "open_source", "DirectorySource", "HttpSource", "TooLarge", "Unreadable",
@@ -289,7 +290,7 @@ class HttpSource:
                 if request.expired:
                     raise Unreadable(late) from None
                 reason = e.reason if isinstance(e, urllib.error.URLError) else e
-                raise Unreadable(f"cannot fetch: {safe_text(str(reason), 200)}") from None
+                raise Unreadable(f"cannot fetch: {_fetch_problem(reason)}") from None
 
     @staticmethod
     def _read(response, request: _Request, max_bytes: int, late: str) -> bytes:
@@ -308,3 +309,16 @@ class HttpSource:
         if len(data) > max_bytes:
             raise TooLarge(f"the body is over the {max_bytes}-byte cap; reading stopped there")
         return bytes(data)
+
+
+def _fetch_problem(reason: object) -> str:
+    """Why a request failed, in plain words: no exception class name or errno."""
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS failed: {safe_text(str(reason.reason or reason.strerror or 'handshake'), 200).lower()}"
+    if isinstance(reason, OSError):
+        return os_problem(reason)
+    if isinstance(reason, http.client.IncompleteRead):
+        return "the answer was cut short"
+    if isinstance(reason, http.client.HTTPException):
+        return "the server's answer is not valid HTTP"
+    return safe_text(str(reason), 200)

@@ -150,7 +150,8 @@ class Renderer:
             return self.env.get_template(template).render(built_at=self.built, **context).encode("utf-8")
         except jinja2.TemplateError as e:
             where = f"{e.filename}:{e.lineno}" if isinstance(e, jinja2.TemplateSyntaxError) else template
-            raise ConfigError(f"template {where}: {e}") from e
+            raise ConfigError(f"template {where}: {e} — fix it in the site's templates/, or remove it there to use "
+                              "the default theme's") from e
 
     def entry_files(self, entry: MirrorEntry) -> tuple[RecordView, list[OutputFile]]:
         """The record page, the verified documents (their exact bytes) and, for

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sitegen.errors import InputError, Problem
+from sitegen.errors import InputError, Problem, os_problem
 from sitegen.model import Keyring, TrustedKey
 from sitegen.pith.keys import parse_key_document
 from sitegen.model import SourceFile
@@ -26,9 +26,10 @@ __all__ = ["load_keyring", "MAX_KEY_BYTES", "KEY_HINT"]
 
 #: Size cap of a key document.
 MAX_KEY_BYTES = 1024 * 1024
-#: Where an operator gets the Pith registry key.
-KEY_HINT = ("add the key documents you trust, e.g. the Pith registry key pith-v1-2026-05.json "
-            "(`sitegen init` writes it; the resolver publishes it at /pith-signing-key.json)")
+#: Where an operator gets the Pith registry key (the fix in every "no keys" message).
+KEY_HINT = ("add the key documents you trust: the Pith registry key pith-v1-2026-05.json is published at "
+            "https://pith.science/pith-signing-key.json (check its fingerprint), and `sitegen init` writes it "
+            "into a new site")
 
 
 def load_keyring(keys_dir: Path, site_dir: Path) -> tuple[Keyring, list[Problem]]:
@@ -40,13 +41,14 @@ def load_keyring(keys_dir: Path, site_dir: Path) -> tuple[Keyring, list[Problem]
     """
     rel_dir = display_path(keys_dir, site_dir)
     if not keys_dir.is_dir():
-        return Keyring.of([]), [Problem(rel_dir + "/", "", f"no keys directory: {KEY_HINT}", "key.keyring")]
+        return Keyring.of([]), [Problem(rel_dir + "/", "", f"no keys directory — {KEY_HINT}", "key.keyring")]
     keys: list[TrustedKey] = []
     problems: list[Problem] = []
     try:
         names = sorted(os.listdir(keys_dir))
     except OSError as e:
-        return Keyring.of([]), [Problem(rel_dir + "/", "", f"cannot list: {e.strerror}", "key.keyring")]
+        return Keyring.of([]), [Problem(rel_dir + "/", "", f"cannot list the keys directory: {os_problem(e)} — "
+                                        "make it readable by the user running sitegen", "key.keyring")]
     for name in names:
         if name.startswith(".") or not name.endswith(".json"):
             continue
@@ -75,6 +77,6 @@ def load_keyring(keys_dir: Path, site_dir: Path) -> tuple[Keyring, list[Problem]
             continue
         keys.append(key)
     if not keys and not problems:
-        problems.append(Problem(rel_dir + "/", "", f"no trusted keys, so nothing can be verified: {KEY_HINT}",
+        problems.append(Problem(rel_dir + "/", "", f"no trusted keys, so nothing can be verified — {KEY_HINT}",
                                 "key.keyring"))
     return Keyring.of(keys), problems

@@ -444,5 +444,6 @@ def test_damaged_state_file_is_a_clean_error(tree, tmp_path, capsys, state):
 
 
 def test_non_positive_timeout_is_a_usage_error(tree, capsys):
-    code, out, err = run(capsys, tree, "--timeout", "0")
-    assert code == 1 and "--timeout: must be a positive number" in err
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, tree, "--timeout", "0")
+    assert exit_.value.code == 2 and "argument --timeout: must be a positive number" in capsys.readouterr().err

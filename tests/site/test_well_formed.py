@@ -131,6 +131,8 @@ def test_title_with_a_control_character_surrogate_or_noncharacter_is_refused(tit
 
 def test_cli_refuses_a_base_url_with_a_newline(tmp_path, capsys):
     site = make_site(tmp_path, test_key=False)
-    assert main(["build", str(site), "-o", str(tmp_path / "out"), "--base-url", "https://x.test/\nDisallow: /"]) == 1
-    assert "--base-url: base_url: must not contain a control character (U+000A)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # a bad flag is a usage error
+        main(["build", str(site), "-o", str(tmp_path / "out"), "--base-url", "https://x.test/\nDisallow: /"])
+    assert exit_.value.code == 2
+    assert "argument --base-url: must not contain a control character (U+000A)" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
