@@ -62,14 +62,14 @@ CONFIG_TEMPLATE = """\
 # Entries in feed.xml.
 # feed_size = 50
 
-# Build the Pagefind search index (search/).
+# Build the static search index (search/): titles, authors, ids, categories.
 # search = true
 
-# Above this many records, one search bundle per submission year.
-# search_split_above = 50000
-
-# Alias pages (arxiv/, doi/, paper/): 12 of a record's 16 files; false for very large mirrors.
+# Alias maps (api/aliases/) that resolve /arxiv/<id>/, /doi/…/ and /paper/<prefix>/ from 404.html.
 # aliases = true
+
+# Also one redirect page per alias (six folders, twelve files per record): for small mirrors only.
+# alias_pages = false
 
 # Worker processes; unset, sitegen uses every core.
 # jobs = 2
