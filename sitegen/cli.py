@@ -114,11 +114,14 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on change and reload the browser",
                        description="Build SITE_DIR into a private temporary directory, serve it with the URL rules "
                                    "of static hosts, rebuild when content/, templates/, static/ or sitegen.toml "
-                                   "change, and reload open pages.")
+                                   "change (re-reading sitegen.toml), and reload open pages. A failed rebuild is "
+                                   "shown over the pages while the last good build stays online.")
     s.add_argument("site_dir", nargs="?", default=".", metavar="SITE_DIR")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     s.add_argument("-p", "--port", type=_checked(_port, int, "a port number"), default=8000,
                    help="port (default: 8000; 0 picks a free one)")
+    s.add_argument("--base-path", metavar="PATH", help="serve the site under this URL path (default: the path of "
+                   "base_url in sitegen.toml, e.g. /mirror/ for https://user.github.io/mirror/; / for none)")
     s.add_argument("--no-watch", action="store_true", help="build once and serve, without watching")
 
     k = sub.add_parser("keygen", help="create the mirror operator's Ed25519 key (signs the mirror snapshot)",
@@ -537,7 +540,8 @@ def _run(args: argparse.Namespace) -> int:
             return _cmd_build(args)
         if args.command == "serve":
             from sitegen.serve import serve
-            return serve(load_settings(args.site_dir), host=args.host, port=args.port, watch=not args.no_watch)
+            return serve(load_settings(args.site_dir), host=args.host, port=args.port, watch=not args.no_watch,
+                         base_path=args.base_path)
         if args.command == "keygen":
             return _cmd_keygen(args)
         if args.command == "verify":
