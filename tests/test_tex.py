@@ -39,3 +39,16 @@ def test_fast_path_equals_the_converter_on_text_without_tex(text):
     slow = tex._converter().latex_to_text(text)
     slow = " ".join(slow.split()) or text.strip()
     assert tex_to_text(text) == slow
+
+
+typographic = st.text(alphabet="ab -'`\"~%&#.", max_size=40)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(typographic)
+def test_typography_path_equals_the_converter_on_quotes_dashes_and_ties(text):
+    if not tex._TEX_SYNTAX.search(text) or tex._NEEDS_CONVERTER.search(text) or not text.strip():
+        return
+    slow = tex._converter().latex_to_text(tex._LITERAL.sub(r"\\\1", text))
+    slow = " ".join(slow.split()) or text.strip()
+    assert tex_to_text(text) == slow

@@ -29,6 +29,8 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\
 def well_formed(text: str) -> str:
     """``text`` with every character XML 1.0 or HTML forbids (see module
     docstring) replaced by U+FFFD; ``text`` itself when it has none."""
+    if text.isascii() and text.isprintable():  # the common case, checked in C
+        return text
     if _ILLEGAL.search(text) is None:
         return text
     return _ILLEGAL.sub(REPLACEMENT, text)
