@@ -52,3 +52,23 @@ def test_typography_path_equals_the_converter_on_quotes_dashes_and_ties(text):
     slow = tex._converter().latex_to_text(tex._LITERAL.sub(r"\\\1", text))
     slow = " ".join(slow.split()) or text.strip()
     assert tex_to_text(text) == slow
+
+
+texish = st.text(alphabet="ab \\'\"$^_{}()~-`.%", max_size=30)
+
+
+def _whole(text: str) -> str:
+    out = tex._converter().latex_to_text(tex._LITERAL.sub(r"\\\1", text))
+    return " ".join(out.split()) or text.strip()
+
+
+@settings(max_examples=2000, deadline=None)
+@given(texish)
+def test_converting_piece_by_piece_equals_converting_the_whole(text):
+    if not text.strip() or not tex._NEEDS_CONVERTER.search(text):
+        return
+    try:
+        whole = _whole(text)
+    except Exception:  # the converter rejects it: tex_to_text shows the source, tested elsewhere
+        return
+    assert tex_to_text(text) == whole

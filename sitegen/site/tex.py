@@ -91,24 +91,81 @@ def plain_text(text: str) -> str:
     return " ".join(text.split())
 
 
-@lru_cache(maxsize=4096)  # a title goes through here 2–3 times per record page (text, HTML, meta)
+#: In the text around math spans, these could tie a piece to the next one
+#: (a macro taking the next token as its argument, a group spanning pieces,
+#: a ``$`` the converter reads as display math).
+_GROUPING = re.compile(r"[\\{}$]")
+
+
+_TRAILING_MACRO = re.compile(r"\\(?:[A-Za-z]+|.)?\s*[$)]?\Z")
+
+
+def _self_contained(math: str) -> bool:
+    """A math span whose groups close inside it and that does not end in a
+    macro (which would take its argument from after the span)."""
+    depth = 0
+    for ch in math:
+        depth += (ch == "{") - (ch == "}")
+        if depth < 0:
+            return False
+    return depth == 0 and not _TRAILING_MACRO.search(math[:-1] if math.endswith("$") else math[:-2])
+
+
+def _outside(tex: str, spans: list[tuple[int, int]]) -> str:
+    """The text of ``tex`` outside the ``spans``."""
+    out, last = [], 0
+    for start, end in spans:
+        out.append(tex[last:start])
+        last = end
+    out.append(tex[last:])
+    return "".join(out)
+
+
+@lru_cache(maxsize=1 << 14)  # a title is converted 2–3 times per record page
 def _converted(tex: str) -> str:
     """Unicode text of ``tex`` (at most :data:`MAX_TEX_CHARS` long, so the
-    cache holds bounded strings), edge spaces kept as by :func:`_with_edges`."""
+    cache holds bounded strings), edge spaces kept as by :func:`_with_edges`;
+    the source itself when the conversion leaves nothing."""
     if not tex.strip():
         return " " if tex else ""
+    out = _piece(tex)
+    return _with_edges(tex, plain_text(out if out is not None else tex) or tex.strip())
+
+
+@lru_cache(maxsize=1 << 14)  # pieces repeat across records: math like $\alpha$, plain phrases
+def _piece(tex: str) -> str | None:
+    """Unicode text of ``tex``, whitespace runs collapsed to one space (edges
+    kept, possibly empty), or None when the converter rejects it. Text with
+    inline math, and no macro, group or stray ``$`` outside it, is converted
+    a piece at a time — the text between spans, each span — so pieces that
+    repeat are converted once (equal to converting the whole: ``tests/test_tex.py``)."""
     if not _TEX_SYNTAX.search(tex):  # fast path; tests prove it equals the converter's output
-        return _with_edges(tex, plain_text(tex))
+        return _collapse(tex)
     if not _NEEDS_CONVERTER.search(tex):  # only quotes, dashes, ties and literal %&#: the converter's rules
-        text = tex
         for source, target in _TYPOGRAPHY:
-            text = text.replace(source, target)
-        return _with_edges(tex, well_formed(plain_text(text)) or tex.strip())
+            tex = tex.replace(source, target)
+        return _collapse(well_formed(tex))
+    spans = [(a, b) for a, b, _, _ in math_spans(tex)]
+    if (spans and (len(spans) > 1 or spans[0] != (0, len(tex))) and not _GROUPING.search(_outside(tex, spans))
+            and all(_self_contained(tex[a:b]) for a, b in spans)):
+        bounds = [b for start, end in spans for b in (start, end)]
+        pieces = [_piece(tex[a:b]) for a, b in zip([0, *bounds], [*bounds, len(tex)]) if b > a]
+        if None not in pieces:
+            return _collapse("".join(pieces))  # type: ignore[arg-type]
     try:
-        out = _converter().latex_to_text(_LITERAL.sub(r"\\\1", tex))
+        return _collapse(well_formed(_converter().latex_to_text(_LITERAL.sub(r"\\\1", tex))))
     except Exception:  # a converter bug on hostile input must not stop a build
-        out = tex
-    return _with_edges(tex, well_formed(plain_text(out)) or tex.strip())
+        return None
+
+
+def _collapse(text: str) -> str:
+    """Whitespace runs as one space, a space kept at either edge."""
+    if not text:
+        return text
+    inner = " ".join(text.split())
+    if not inner:
+        return " "
+    return (" " if text[0].isspace() else "") + inner + (" " if text[-1].isspace() else "")
 
 
 def _text(tex: str) -> str:
