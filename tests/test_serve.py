@@ -184,7 +184,7 @@ def test_config_errors_show_in_the_overlay_while_the_last_good_build_stays(tmp_p
         (site / "sitegen.toml").write_text('titel = "Typo mirror"\n')
         problem = overlay.locator(".problem")
         problem.first.wait_for(timeout=30000)
-        assert problem.all_text_contents()[0].startswith("sitegen.toml: titel: unknown setting (known: ")
+        assert "sitegen.toml: titel: unknown setting — check the spelling; known: " in problem.all_text_contents()[0]
         assert "configuration error" in overlay.locator(".summary").text_content()
         assert "sitegen.toml: titel: unknown setting" in log()
         assert server_status(url)["failed"] and server_status(url)["generation"] == 1

@@ -164,7 +164,8 @@ def test_the_ci_example_uses_only_options_that_exist():
     commands = re.findall(r"run: (sitegen (?:pull|build) .*)", text)
     assert len(commands) == 2
     for command in commands:
-        argv = shlex.split(command.replace("$UPSTREAM", "https://mirror.example/").replace("${{", "").replace("}}", ""))
+        argv = shlex.split(command.replace("$UPSTREAM", "https://mirror.example/").replace("${{ github.repository_owner }}", "owner")
+                             .replace("${{ github.event.repository.name }}", "mirror").replace("${{", "").replace("}}", ""))
         _parser().parse_args(argv[1:])  # exits (SystemExit) on an unknown option
 
 
