@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError, quote
+from sitegen.site.strings import LANGUAGE_RE, check_overrides, shipped_catalogue_for, shipped_languages
 
 __all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE"]
 
@@ -48,6 +49,11 @@ class Settings:
     ``aliases``: publish the static alias pages (``arxiv/``, ``doi/``,
     ``paper/``; 12 of a record's ~16 files — turn off for very large mirrors).
     ``jobs``: worker processes (default: every core).
+    ``language``: the BCP 47 tag of the pages' language (``<html lang>``, and
+    which shipped catalogue of UI strings is used: :mod:`sitegen.site.strings`);
+    ``strings``: the site's own UI strings, sorted ``(key, text)`` pairs that
+    win over the catalogue; ``extra_css``: stylesheets (paths in the output
+    tree, from ``static/``) every page loads after the theme's.
     """
 
     site_dir: Path
@@ -67,6 +73,9 @@ class Settings:
     search_split_above: int = 50_000
     aliases: bool = True
     jobs: int | None = None
+    language: str = "en"
+    strings: tuple[tuple[str, str], ...] = ()
+    extra_css: tuple[str, ...] = ()
 
     @property
     def content_dir(self) -> Path:
@@ -85,7 +94,7 @@ class Settings:
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
          "feed_size": int, "search": bool, "search_split_above": int,
-         "aliases": bool, "jobs": int}
+         "aliases": bool, "jobs": int, "language": str, "strings": dict, "extra_css": list}
 
 
 #: Characters a base URL may hold: RFC 3986 unreserved characters, ``:``,
@@ -126,6 +135,49 @@ def _normalise_base_url(value: str, where: str) -> str:
     if parts.query or parts.fragment:
         raise ConfigError(f"{where}: base_url: must not have a query or fragment, got {quote(value)}")
     return value if value.endswith("/") else value + "/"
+
+
+#: One segment of an ``extra_css`` path: no hidden files, nothing a URL or an
+#: HTML attribute would need to escape.
+_CSS_SEGMENT = re.compile(r"\A[A-Za-z0-9_~-][A-Za-z0-9._~-]*\Z")
+
+
+def _extra_css(value: list, where: str) -> tuple[str, ...]:
+    """``extra_css`` checked: relative ``.css`` paths in the output tree
+    (``assets/custom.css``) made of :data:`_CSS_SEGMENT` segments. Whether the
+    file exists in ``static/`` is checked with the theme
+    (:func:`sitegen.site.theme.make_environment`)."""
+    out = []
+    for i, path in enumerate(value):
+        if not (isinstance(path, str) and path.endswith(".css")
+                and all(_CSS_SEGMENT.match(seg) and seg != ".." for seg in path.split("/"))):
+            raise ConfigError(f"{where}: extra_css[{i}]: expected a relative path to a .css file in static/ "
+                              f"(letters, digits, - _ ~ . and /, e.g. \"assets/custom.css\"), got {quote(path)}")
+        out.append(path)
+    return tuple(out)
+
+
+def _language(value: str, overrides: tuple[tuple[str, str], ...], where: str) -> str:
+    """``language`` checked: a BCP 47 tag, and one that sitegen ships strings
+    for unless the site brings its own (``[strings]``)."""
+    if not LANGUAGE_RE.match(value):
+        raise ConfigError(f"{where}: language: expected a BCP 47 language tag such as \"en\", \"de\" or "
+                          f"\"pt-BR\", got {quote(value)}")
+    if shipped_catalogue_for(value) is None and not overrides:
+        raise ConfigError(f"{where}: language: sitegen ships no UI strings for {quote(value)} (it has "
+                          f"{', '.join(shipped_languages())}); translate them under [strings] "
+                          "(docs/theming.md) or choose a shipped language")
+    return value
+
+
+def _strings(table: dict, where: str) -> tuple[tuple[str, str], ...]:
+    try:
+        pairs = check_overrides(table)
+    except ValueError as e:
+        raise ConfigError(f"{where}: strings.{e}") from None
+    for key, text in pairs:
+        _check_text(text, f"strings.{key}", where)
+    return pairs
 
 
 def _source_date_epoch() -> int | None:
@@ -188,6 +240,12 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
     for key in ("search", "aliases"):
         if key in values:
             settings = replace(settings, **{key: values[key]})
+    if "strings" in values:
+        settings = replace(settings, strings=_strings(values["strings"], CONFIG_FILE))
+    if "language" in values:
+        settings = replace(settings, language=_language(values["language"], settings.strings, CONFIG_FILE))
+    if "extra_css" in values:
+        settings = replace(settings, extra_css=_extra_css(values["extra_css"], CONFIG_FILE))
     if jobs is not None:
         if not 1 <= jobs <= 1024:
             raise ConfigError(f"--jobs: must be between 1 and 1024, got {jobs}")

@@ -25,7 +25,8 @@ from sitegen.model import Keyring, MirrorEntry, OutputFile
 from sitegen.site.listings import Facet, Page, page_count, paginate_window
 from sitegen.site.aliases import Alias, AliasTarget
 from sitegen.pith.routes import routes_for
-from sitegen.site.theme import Theme, make_environment
+from sitegen.site.strings import ui_strings
+from sitegen.site.theme import OVERRIDABLE, Theme, make_environment, static_paths
 from sitegen.site.views import RecordView, json_for_script, record_view, scholarly_article
 
 __all__ = ["Renderer", "listing_paths", "site_files", "build_timestamp"]
@@ -140,7 +141,8 @@ class Renderer:
     Methods raise :class:`ConfigError` for a template error."""
 
     def __init__(self, theme: Theme, settings: Settings, nav_pages: tuple[tuple[str, str], ...], when: str | None):
-        self.settings = settings
+        self.settings, self.theme = settings, theme
+        self.strings = ui_strings(settings.language, settings.strings)
         self.env = make_environment(theme, settings)
         self.env.globals["nav_pages"] = list(nav_pages)
         self.built = when if settings.source_date_epoch is not None else None
@@ -155,7 +157,7 @@ class Renderer:
     def entry_files(self, entry: MirrorEntry) -> tuple[RecordView, list[OutputFile]]:
         """The record page, the verified documents (their exact bytes) and the
         derived API files of one Pith Number (docs/protocol.md §5)."""
-        view = record_view(entry)
+        view = record_view(entry, self.strings)
         r, out = view.routes, []
         if entry.record is not None:
             out.append(OutputFile(r.record_json, entry.record.source.data))
@@ -182,8 +184,8 @@ class Renderer:
         summaries on those pages, in listing order; ``total`` is the listing's
         size (sitegen.site.listings)."""
         kind, key = facet.split("/", 1)
-        root, heading = _FACET_ROOTS[kind]
-        title = f"Records from {label}" if kind == "year" else f"Records in {label} (primary or cross-listed)"
+        root, heading = _FACET_ROOTS[kind][0], self.strings.text(_FACET_ROOTS[kind][1])
+        title = self.strings.text(f"listing.{kind}", label=label)
         size = self.settings.page_size
         out = []
         for p in paginate_window(items, total, size, f"{root}{key}/", first_page):
@@ -194,13 +196,14 @@ class Renderer:
 
     def facet_index(self, kind: str, counts: list[tuple[str, str, int]]) -> OutputFile:
         """``years/`` or ``categories/``: every facet ``(key, label, records)``."""
-        root, heading = _FACET_ROOTS[kind]
+        root, heading = _FACET_ROOTS[kind][0], self.strings.text(_FACET_ROOTS[kind][1])
         ordered = sorted(counts, reverse=(kind == "year"))
         facets = [Facet(kind, label, f"{root}{key}/", n) for key, label, n in ordered]
         return OutputFile(root + "index.html", self.page("facets.html", path=root, heading=heading, facets=facets))
 
 
-_FACET_ROOTS = {"year": ("years/", "Records by year"), "category": ("categories/", "Records by arXiv category")}
+#: Each facet's root path and the UI string of its heading.
+_FACET_ROOTS = {"year": ("years/", "listing.years"), "category": ("categories/", "listing.categories")}
 
 
 def listing_paths(facet: str, total: int, page_size: int) -> list[str]:
@@ -211,12 +214,21 @@ def listing_paths(facet: str, total: int, page_size: int) -> list[str]:
 
 
 def site_files(settings: Settings, keyring: Keyring, renderer: Renderer, when: str) -> list[OutputFile]:
-    """The small site-wide files that depend on no record."""
-    return [
+    """The small site-wide files that depend on no record. ``robots.txt``,
+    ``_headers`` and ``404.html`` are left out when the site's ``static/``
+    has its own (:data:`~sitegen.site.theme.OVERRIDABLE`; the static file is
+    published instead)."""
+    overridden = static_paths(renderer.theme) & OVERRIDABLE
+    files = [
         OutputFile("pith-signing-key.json", _current_key(keyring).source.data),
         OutputFile("pith-mirrors.json", _mirror_manifest(settings, keyring, when)),
-        OutputFile("404.html", renderer.page("404.html")),
         OutputFile(".nojekyll", b""),
-        OutputFile("_headers", _HEADERS.encode("ascii")),
-        OutputFile("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode()),
     ]
+    if "404.html" not in overridden:
+        files.insert(2, OutputFile("404.html", renderer.page("404.html")))
+    if "_headers" not in overridden:
+        files.append(OutputFile("_headers", _HEADERS.encode("ascii")))
+    if "robots.txt" not in overridden:
+        files.append(OutputFile("robots.txt",
+                                f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode()))
+    return files
