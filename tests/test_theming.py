@@ -18,7 +18,7 @@ from sitegen.errors import ConfigError
 from sitegen.model import SourceFile
 from sitegen.pith.strict_json import parse_document
 from sitegen.site.render import Renderer
-from sitegen.site.strings import catalogue, placeholders, shipped_languages, ui_strings
+from sitegen.site.strings import SCRIPT_STRINGS, catalogue, placeholders, shipped_languages, ui_strings
 from sitegen.site.theme import find_theme
 from sitegen.site.views import json_for_script, record_view, scholarly_article
 from sitegen.verify.documents import verify_documents
@@ -228,7 +228,14 @@ def test_every_string_a_template_asks_for_exists():
     assert used <= set(english), used - set(english)
 
 
-def test_script_strings_are_written_only_when_they_differ_from_english():
+def test_script_defaults_are_the_english_strings():
+    """sitegen.js falls back to its own English words; they must be en.toml's,
+    since the page passes only the words that differ."""
+    script = (REPO / "static" / "assets" / "sitegen.js").read_text()
+    english = catalogue("en")
+    for attribute, key in SCRIPT_STRINGS:
+        camel = re.sub(r"-([a-z])", lambda m: m.group(1).upper(), attribute)
+        assert f'ui.{camel} || "{english[key]}"' in script
     assert ui_strings("en").script_strings() == ()
     assert dict(ui_strings("de").script_strings())["copy-text"] == "Kopieren"
 
@@ -403,6 +410,9 @@ def test_extra_css_passes_the_csp_and_german_record_page_screenshot(tmp_path):
             violations = page.evaluate("window.__csp")
             assert violations and all(v[1] == "inline" and v[0].startswith("style-src") for v in violations), violations
         page.goto(f"{base}pith/{TEX_SUFFIX}/")
+        page.wait_for_selector("button.copy")
+        assert page.locator("button.copy").first.inner_text() == "Kopieren"
+        assert page.locator("button.copy").first.get_attribute("aria-label") == "Pith Number kopieren"
         assert page.locator("h2").first.inner_text() == "Zusammenfassung (Auszug)"
         assert page.evaluate("document.documentElement.lang") == "de"
         SHOTS.mkdir(parents=True, exist_ok=True)
