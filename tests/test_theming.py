@@ -5,6 +5,7 @@ default English pages byte-identical to the theme before any of this."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -14,7 +15,6 @@ from bs4 import BeautifulSoup
 
 from sitegen.cli import main
 from sitegen.config import load_settings
-from sitegen.errors import ConfigError
 from sitegen.model import SourceFile
 from sitegen.pith.strict_json import parse_document
 from sitegen.site.render import Renderer
@@ -23,11 +23,11 @@ from sitegen.site.theme import find_theme
 from sitegen.site.views import json_for_script, record_view, scholarly_article
 from sitegen.verify.documents import verify_documents
 from browser import chromium, serve
-from pithfactory import (REGISTRY_KEY, REPO, SEED_BUNDLES, SEED_RECORDS, load_json, make_bundle, make_record,
-                         make_site)
+from pithfactory import (REGISTRY_KEY, REPO, SEED_BUNDLES, SEED_RECORDS, keyring_of, load_json, make_bundle,
+                         make_record, make_site)
 
 BASE = "https://mirror.test/"
-SHOTS = Path(__import__("os").environ.get("SITEGEN_SCREENSHOTS", REPO / "tests" / "artifacts"))
+SHOTS = Path(os.environ.get("SITEGEN_SCREENSHOTS", REPO / "tests" / "artifacts"))
 TEX = make_record(arxiv_id="2101.09999", title='Schr\\"odinger equation for $\\pi=3+1/8$ in $d\\geq 3$',
                   authors='Erwin Schr\\"odinger (Dublin Institute for Advanced Studies), Paul Erd\\H{o}s',
                   abstract="We solve $i\\hbar\\partial_t\\psi = H\\psi$ exactly.")
@@ -148,7 +148,6 @@ def test_bad_extra_css_is_a_config_error(tmp_path, capsys, value, message):
 def entries():
     docs = [*SEED_RECORDS, *SEED_BUNDLES]
     parsed = [parse_document(SourceFile(p, p.name, p.read_bytes())) for p in docs]
-    from pithfactory import keyring_of
     _, found, problems = verify_documents(parsed, keyring_of(load_json(REGISTRY_KEY)))
     assert not problems and len(found) == 5
     return found

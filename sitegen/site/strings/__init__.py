@@ -34,7 +34,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 __all__ = ["Strings", "DEFAULT_LANGUAGE", "LANGUAGE_RE", "SCRIPT_STRINGS", "catalogue", "shipped_languages",
-           "ui_strings", "check_overrides", "placeholders", "shipped_catalogue_for"]
+           "ui_strings", "check_overrides", "placeholders", "shipped_catalogue_for", "SITE_TABLE"]
 
 DEFAULT_LANGUAGE = "en"
 #: A well-formed-enough BCP 47 tag: a 2–3 letter language, then subtags of
