@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError, os_problem, quote, safe_text
+from sitegen.site.strings import LANGUAGE_RE, check_overrides, shipped_catalogue_for, shipped_languages
 
 __all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE", "MAX_JOBS", "check_text",
            "normalise_base_url", "check_jobs"]
@@ -50,6 +51,11 @@ class Settings:
     ``alias_pages``: also a redirect page per alias (six folders, twelve
     files per record: for small mirrors and hosts without a 404 page).
     ``jobs``: worker processes (default: every core).
+    ``language``: the BCP 47 tag of the pages' language (``<html lang>``, and
+    which shipped catalogue of UI strings is used: :mod:`sitegen.site.strings`);
+    ``strings``: the site's own UI strings, sorted ``(key, text)`` pairs that
+    win over the catalogue; ``extra_css``: stylesheets (paths in the output
+    tree, from ``static/``) every page loads after the theme's.
     """
 
     site_dir: Path
@@ -69,6 +75,9 @@ class Settings:
     aliases: bool = True
     alias_pages: bool = False
     jobs: int | None = None
+    language: str = "en"
+    strings: tuple[tuple[str, str], ...] = ()
+    extra_css: tuple[str, ...] = ()
 
     @property
     def content_dir(self) -> Path:
@@ -87,14 +96,16 @@ class Settings:
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
          "feed_size": int, "search": bool,
-         "aliases": bool, "alias_pages": bool, "jobs": int}
+         "aliases": bool, "alias_pages": bool, "jobs": int, "language": str, "strings": dict, "extra_css": list}
 #: How a TOML value of each type is described in messages.
-_TYPE_WORDS = {str: 'a string in double quotes ("…")', int: "a whole number", bool: "true or false"}
+_TYPE_WORDS = {str: 'a string in double quotes ("…")', int: "a whole number", bool: "true or false",
+               dict: "a table ([strings] …)", list: 'a list (["…", "…"])'}
 #: One valid line per setting, for messages (the value is an example, not the default).
 _EXAMPLES = {"title": '"Pith mirror"', "base_url": '"https://user.github.io/mirror/"', "output_dir": '"site"',
              "max_document_bytes": "8388608", "mirror_key": '"mirror-key.secret.json"', "snapshot_valid_days": "7",
              "page_size": "50", "sitemap_max_urls": "50000", "feed_size": "50", "search": "true",
-             "aliases": "true", "alias_pages": "false", "jobs": "2"}
+             "aliases": "true", "alias_pages": "false", "jobs": "2", "language": '"de"',
+             "strings": '{ "index.newest" = "Latest" }', "extra_css": '["assets/custom.css"]'}
 #: Integer settings with a range: ``(upper limit, what leaving the setting out means)``.
 _RANGES = {"page_size": (10_000, "50"), "sitemap_max_urls": (50_000, "50000"), "feed_size": (10_000, "50"),
            "jobs": (1024, "every core")}
@@ -223,7 +234,56 @@ def _from_file(settings: Settings, values: dict[str, Any], name: str) -> Setting
     for key in ("search", "aliases", "alias_pages"):
         if key in values:
             changes[key] = values[key]
+    if "strings" in values:
+        changes["strings"] = _strings(values["strings"], name)
+    if "language" in values:
+        changes["language"] = _language(values["language"], changes.get("strings", settings.strings), name)
+    if "extra_css" in values:
+        changes["extra_css"] = _extra_css(values["extra_css"], name)
     return replace(settings, **changes)
+
+
+#: One segment of an ``extra_css`` path: no hidden files, nothing a URL or an
+#: HTML attribute would need to escape.
+_CSS_SEGMENT = re.compile(r"\A[A-Za-z0-9_~-][A-Za-z0-9._~-]*\Z")
+
+
+def _extra_css(value: list, where: str) -> tuple[str, ...]:
+    """``extra_css`` checked: relative ``.css`` paths in the output tree
+    (``assets/custom.css``) made of :data:`_CSS_SEGMENT` segments. Whether the
+    file exists in ``static/`` is checked with the theme
+    (:func:`sitegen.site.theme.make_environment`)."""
+    out = []
+    for i, path in enumerate(value):
+        if not (isinstance(path, str) and path.endswith(".css")
+                and all(_CSS_SEGMENT.match(seg) and seg != ".." for seg in path.split("/"))):
+            raise ConfigError(f"{where}: extra_css[{i}]: expected a relative path to a .css file in static/ "
+                              f"(letters, digits, - _ ~ . and /, e.g. \"assets/custom.css\"), got {quote(path)}")
+        out.append(path)
+    return tuple(out)
+
+
+def _language(value: str, overrides: tuple[tuple[str, str], ...], where: str) -> str:
+    """``language`` checked: a BCP 47 tag, and one that sitegen ships strings
+    for unless the site brings its own (``[strings]``)."""
+    if not LANGUAGE_RE.match(value):
+        raise ConfigError(f"{where}: language: expected a BCP 47 language tag such as \"en\", \"de\" or "
+                          f"\"pt-BR\", got {quote(value)}")
+    if shipped_catalogue_for(value) is None and not overrides:
+        raise ConfigError(f"{where}: language: sitegen ships no UI strings for {quote(value)} (it has "
+                          f"{', '.join(shipped_languages())}); translate them under [strings] "
+                          "(docs/theming.md) or choose a shipped language")
+    return value
+
+
+def _strings(table: dict, where: str) -> tuple[tuple[str, str], ...]:
+    try:
+        pairs = check_overrides(table)
+    except ValueError as e:
+        raise ConfigError(f"{where}: strings.{e}") from None
+    for key, text in pairs:
+        _setting(check_text, text, f"strings.{key}", where)
+    return pairs
 
 
 def _source_date_epoch() -> int | None:

@@ -27,6 +27,8 @@ def test_wheel_contains_templates_and_static_files(wheel):
     for template in ("base.html", "record.html", "index.html", "404.html", "alias.html", "sitemap.xml"):
         assert f"sitegen/_theme/templates/{template}" in names
     assert "sitegen/_theme/static/assets/sitegen.css" in names
+    assert {"sitegen/_theme/templates/record/abstract.html", "sitegen/_theme/templates/_head.html",
+            "sitegen/site/strings/en.toml", "sitegen/site/strings/de.toml"} <= names
     assert any(n.endswith("entry_points.txt") for n in names)
 
 

@@ -25,7 +25,8 @@ from sitegen.model import Keyring, MirrorEntry, OutputFile
 from sitegen.site.listings import FACET_ROOTS, FacetLink, listing_root
 from sitegen.site.aliases import Alias, AliasTarget
 from sitegen.pith.routes import routes_for
-from sitegen.site.theme import Theme, make_environment
+from sitegen.site.strings import ui_strings
+from sitegen.site.theme import OVERRIDABLE, Theme, make_environment, static_paths
 from sitegen.site.views import RecordView, json_for_script, record_view, scholarly_article
 
 __all__ = ["Renderer", "site_files", "build_timestamp"]
@@ -140,7 +141,8 @@ class Renderer:
     Methods raise :class:`ConfigError` for a template error."""
 
     def __init__(self, theme: Theme, settings: Settings, nav_pages: tuple[tuple[str, str], ...], when: str | None):
-        self.settings = settings
+        self.settings, self.theme = settings, theme
+        self.strings = ui_strings(settings.language, settings.strings)
         self.env = make_environment(theme, settings)
         self.env.globals["nav_pages"] = list(nav_pages)
         self.built = when if settings.source_date_epoch is not None else None
@@ -159,7 +161,7 @@ class Renderer:
         (docs/protocol.md §5). A record alone gets two files: its page and its
         JSON — its graph and events are in the record itself, so derived
         copies would add nothing but files (docs/protocol.md §9)."""
-        view = record_view(entry)
+        view = record_view(entry, self.strings)
         r, out = view.routes, []
         if entry.record is not None:
             out.append(OutputFile(r.record_json, entry.record.source.data))
@@ -184,42 +186,51 @@ class Renderer:
         """One page of a listing (:mod:`sitegen.site.listings`): ``items`` newest
         first, links to the ``older`` and ``newer`` pages."""
         kind, _ = facet.split("/", 1)
-        root, heading = FACET_ROOTS[kind]
+        root, heading = FACET_ROOTS[kind][0], self.strings.text(_FACET_HEADINGS[kind])
         return OutputFile(path + "index.html", self.page(
-            "listing.html", path=path, heading=_listing_heading(kind, label), items=items, total=total,
-            landing=False, older=older, newer=newer, first=None, root=listing_root(facet),
+            "listing.html", path=path, heading=self.strings.text(f"listing.{kind}", label=label), items=items,
+            total=total, landing=False, older=older, newer=newer, first=None, root=listing_root(facet),
             parent={"path": root, "title": heading}))
 
     def listing_landing(self, facet: str, label: str, total: int, items: list, *, older: str | None,
                         first: str) -> OutputFile:
         """A listing's landing page: its newest records."""
         kind, _ = facet.split("/", 1)
-        root, heading = FACET_ROOTS[kind]
+        root, heading = FACET_ROOTS[kind][0], self.strings.text(_FACET_HEADINGS[kind])
         path = listing_root(facet)
         return OutputFile(path + "index.html", self.page(
-            "listing.html", path=path, heading=_listing_heading(kind, label), items=items, total=total,
-            landing=True, older=older, newer=None, first=first, root=path,
+            "listing.html", path=path, heading=self.strings.text(f"listing.{kind}", label=label), items=items,
+            total=total, landing=True, older=older, newer=None, first=first, root=path,
             parent={"path": root, "title": heading}))
 
     def facet_index(self, kind: str, counts: list[tuple[str, str, int]]) -> OutputFile:
         """``years/`` or ``categories/``: every facet ``(key, label, records)``."""
-        root, heading = FACET_ROOTS[kind]
+        root, heading = FACET_ROOTS[kind][0], self.strings.text(_FACET_HEADINGS[kind])
         ordered = sorted(counts, reverse=(kind == "year"))
         facets = [FacetLink(kind, label, f"{root}{key}/", n) for key, label, n in ordered]
         return OutputFile(root + "index.html", self.page("facets.html", path=root, heading=heading, facets=facets))
 
 
-def _listing_heading(kind: str, label: str) -> str:
-    return f"Records from {label}" if kind == "year" else f"Records in {label} (primary or cross-listed)"
+#: The UI string of each facet index's heading.
+_FACET_HEADINGS = {"year": "listing.years", "category": "listing.categories"}
 
 
 def site_files(settings: Settings, keyring: Keyring, renderer: Renderer, when: str) -> list[OutputFile]:
-    """The small site-wide files that depend on no record."""
-    return [
+    """The small site-wide files that depend on no record. ``robots.txt``,
+    ``_headers`` and ``404.html`` are left out when the site's ``static/``
+    has its own (:data:`~sitegen.site.theme.OVERRIDABLE`; the static file is
+    published instead)."""
+    overridden = static_paths(renderer.theme) & OVERRIDABLE
+    files = [
         OutputFile("pith-signing-key.json", _current_key(keyring).source.data),
         OutputFile("pith-mirrors.json", _mirror_manifest(settings, keyring, when)),
-        OutputFile("404.html", renderer.page("404.html")),
         OutputFile(".nojekyll", b""),
-        OutputFile("_headers", _HEADERS.encode("ascii")),
-        OutputFile("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode()),
     ]
+    if "404.html" not in overridden:
+        files.insert(2, OutputFile("404.html", renderer.page("404.html")))
+    if "_headers" not in overridden:
+        files.append(OutputFile("_headers", _HEADERS.encode("ascii")))
+    if "robots.txt" not in overridden:
+        files.append(OutputFile("robots.txt",
+                                f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode()))
+    return files

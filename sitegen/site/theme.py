@@ -6,6 +6,13 @@ theme file by file. Secure defaults are set once, in :func:`make_environment`:
 that makes every output value well-formed (:func:`sitegen.site.chars.well_formed`:
 no character XML or HTML forbids reaches a page, the feed or a sitemap); no
 template marks a record field safe.
+
+Hooks for a site that wants less than a whole template (docs/theming.md):
+``extra_css`` (stylesheets from ``static/``, linked after the theme's on
+every page), ``templates/_head.html`` (included at the end of every page's
+``<head>``; the default is empty), one partial per section of the record page
+(``templates/record/*.html``), and the UI strings of the page's ``language``
+(the global ``_``: :mod:`sitegen.site.strings`).
 """
 
 from __future__ import annotations
@@ -23,8 +30,13 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.model import OutputFile
 from sitegen.site.chars import well_formed
+from sitegen.site.strings import ui_strings
 
-__all__ = ["Theme", "find_theme", "make_environment", "static_files"]
+__all__ = ["Theme", "find_theme", "make_environment", "static_files", "static_paths", "OVERRIDABLE"]
+
+#: Generated site-wide files a site's own ``static/`` may replace; any other
+#: static file that collides with a generated one fails the build.
+OVERRIDABLE = frozenset({"robots.txt", "_headers", "404.html"})
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,21 @@ def _finalize(value: object) -> object:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
+def _check_extra_css(theme: Theme, settings: Settings) -> None:
+    """Every ``extra_css`` path must be a file of the theme's static directories
+    (a typo would otherwise be a silent 404 on every page)."""
+    present = static_paths(theme) if settings.extra_css else frozenset()
+    for path in settings.extra_css:
+        if path not in present:
+            dirs = " or ".join(str(d) for d in theme.static_dirs) or "static/"
+            raise ConfigError(f"sitegen.toml: extra_css: {path} is not a file in {dirs}")
+
+
 def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
-    """The one Jinja environment of a build, with sitegen's secure defaults."""
+    """The one Jinja environment of a build, with sitegen's secure defaults.
+    Raises :class:`ConfigError` when an ``extra_css`` file is missing."""
+    _check_extra_css(theme, settings)
+    strings = ui_strings(settings.language, settings.strings)
     env = jinja2.Environment(
         finalize=_finalize,
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
@@ -86,17 +111,31 @@ def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
         search_enabled=settings.search,
         aliases_enabled=settings.aliases,
         generator=f"sitegen {__version__}",
+        language=settings.language,
+        _=strings,
+        script_strings=strings.script_strings(),
+        extra_css=list(settings.extra_css),
     )
     return env
 
 
-def static_files(theme: Theme) -> Iterator[OutputFile]:
-    """Every static asset, the site's own file winning over the theme's."""
+def _static_sources(theme: Theme) -> dict[str, Path]:
     seen: dict[str, Path] = {}
     for directory in theme.static_dirs:
         for path in sorted(directory.rglob("*")):
             rel = path.relative_to(directory).as_posix()
             if path.is_file() and rel not in seen and not path.name.startswith("."):
                 seen[rel] = path
+    return seen
+
+
+def static_paths(theme: Theme) -> frozenset[str]:
+    """The output paths of every static file (without reading them)."""
+    return frozenset(_static_sources(theme))
+
+
+def static_files(theme: Theme) -> Iterator[OutputFile]:
+    """Every static asset, the site's own file winning over the theme's."""
+    seen = _static_sources(theme)
     for rel in sorted(seen):
         yield OutputFile(rel, seen[rel].read_bytes())

@@ -14,6 +14,10 @@ record's unsigned ``paper`` is shown only when no signed copy exists. The
 view says where each shown value comes from (:class:`Provenance`), and no
 label claims more than a signature covers: a record's title is verified only
 *up to letter case* (``title_canon_sha256`` hashes the lower-cased title).
+
+Every label and sentence a view holds (badges, completeness steps, where each
+value comes from) is a UI string of the build's language
+(:mod:`sitegen.site.strings`); check details stay as the verifier wrote them.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from markupsafe import Markup
 from sitegen.site.authors import Author, parse_authors
 from sitegen.model import CheckResult, MirrorEntry
 from sitegen.site.chars import well_formed
+from sitegen.site.strings import Strings, ui_strings
 from sitegen.site.tex import TexBudget, tex_to_html, tex_to_text
 from sitegen.pith.routes import Routes, routes_for
 
@@ -181,35 +186,37 @@ def _check_views(document: str, checks: tuple[CheckResult, ...]) -> tuple[CheckV
     return tuple(CheckView(document, c.name, c.field, clean_text(c.detail)) for c in checks)
 
 
-def _statuses(flags: Mapping[str, Any]) -> tuple[Status, ...]:
+#: The status badges: ``(UI string, flag)`` (``status.<name>`` is the label,
+#: ``status.<name>_detail`` the tooltip).
+_BADGES = (("content_addressed", "content_addressed"), ("receipt", "pith_receipt"),
+           ("attested", "author_attested"), ("anchored", "externally_anchored"),
+           ("stored", "storage_verified"), ("refs", "references_resolved"))
+
+
+def _statuses(flags: Mapping[str, Any], t: Strings) -> tuple[Status, ...]:
     """The status badges. Details name the claim, never that this mirror
     checked it: only the receipt and the canonical hash are verified here."""
     def n(key: str) -> int:
         value = flags.get(key, 0)
         return int(value) if isinstance(value, int) else 0
-    return (
-        Status("content-addressed", bool(flags.get("content_addressed")), "canonical hash computed"),
-        Status("receipt", bool(flags.get("pith_receipt")), "signed Pith receipt"),
-        Status("attested", bool(flags.get("author_attested")), "an author claimed this record"),
-        Status("anchored", bool(flags.get("externally_anchored")), "Bitcoin timestamp anchor"),
-        Status("stored", bool(flags.get("storage_verified")), "copy in the Internet Archive"),
-        Status("refs", bool(flags.get("references_resolved")), "references resolved"),
-        Status("citations", n("citation_signatures") > 0, f"{n('citation_signatures')} citation signatures"),
-    )
+    badges = tuple(Status(t.text(f"status.{name}"), bool(flags.get(flag)), t.text(f"status.{name}_detail"))
+                   for name, flag in _BADGES)
+    cites = n("citation_signatures")
+    return badges + (Status(t.text("status.citations"), cites > 0, t.text("status.citations_detail", n=cites)),)
 
 
-def _completeness(flags: Mapping[str, Any]) -> tuple[Step, ...]:
+def _completeness(flags: Mapping[str, Any], t: Strings) -> tuple[Step, ...]:
     cites = flags.get("citation_signatures", 0)
     reps = flags.get("replication_records", 0)
     cites = cites if isinstance(cites, int) and not isinstance(cites, bool) else 0
     reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 0
-    return (
-        Step(1, "Bitcoin timestamp", bool(flags.get("externally_anchored")), "OpenTimestamps anchor"),
-        Step(2, "Internet Archive", bool(flags.get("storage_verified")), "archived copy"),
-        Step(3, "Author claim", bool(flags.get("author_attested")), "attested by an author"),
-        Step(4, "Citations", cites > 0, f"{cites} citation signatures"),
-        Step(5, "Replications", reps > 0, f"{reps} replication records"),
-    )
+    steps = (("anchor", bool(flags.get("externally_anchored")), {}),
+             ("archive", bool(flags.get("storage_verified")), {}),
+             ("author", bool(flags.get("author_attested")), {}),
+             ("citations", cites > 0, {"n": cites}),
+             ("replications", reps > 0, {"n": reps}))
+    return tuple(Step(i, t.text(f"completeness.{name}"), done, t.text(f"completeness.{name}_detail", **values))
+                 for i, (name, done, values) in enumerate(steps, 1))
 
 
 def _flags_from_state(current: Mapping[str, Any]) -> dict[str, Any]:
@@ -236,55 +243,29 @@ def _signed_paper(bundle: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return snapshots[-1]["payload"]["graph_snapshot"]["paper"] if snapshots else None
 
 
-#: What a signature covers of each group of shown values, by where it came from.
-_SIGNED_EVENT = "from the signed graph_snapshot event of the open graph bundle"
-_TITLE_SOURCE = {
-    "bundle": f"{_SIGNED_EVENT}; also verified up to letter case against the signed title hash "
-              "(title_canon_sha256 of the canonical record)",
-    "record": "verified up to letter case only: its lower-cased form matches the signed title hash "
-              "(title_canon_sha256 of the canonical record); the text as shown, capitals included, is as "
-              "published by the resolver and not covered by a signature",
-    "none": "no title is known to this mirror; the arXiv id is shown instead",
-}
-_PAPER_SOURCE = {
-    "bundle": _SIGNED_EVENT,
-    "record": "as published by the resolver; not covered by any signature",
-    "none": "none known to this mirror",
-}
-_SUMMARY = {
-    "bundle": "Title, authors and abstract excerpt from a signed graph_snapshot event; title also verified up to "
-              "letter case against the signed title hash.",
-    "record": "Title verified up to letter case against the signed title hash; authors, abstract excerpt and "
-              "headline as published by the resolver, not covered by any signature.",
-    "none": "No title, authors or abstract are known to this mirror for this Pith Number.",
-}
-_CANONICAL = ("signed: the canonical record, whose SHA-256 the Pith receipt signs (the paper's submission "
-              "date, categories and licence are also checked to match it)")
-_ALIASES_SOURCE = {
-    True: "signed: the bundle's source aliases (each also checked against the arXiv id and the Pith Number)",
-    False: "as published by the resolver, not signed; each checked against the signed arXiv id and the Pith Number",
-}
-
-
 def _provenance(paper_source: str, signed_aliases: bool, status_source: str,
-                has_citations: bool) -> tuple[Provenance, ...]:
-    """One line per group of shown values: where it comes from, what is signed."""
+                has_citations: bool, t: Strings) -> tuple[Provenance, ...]:
+    """One line per group of shown values: where it comes from, what is signed
+    (``paper_source``: ``bundle``, ``record`` or ``none``)."""
     rows = [
-        Provenance("Title", _TITLE_SOURCE[paper_source]),
-        Provenance("Authors, abstract excerpt, headline", _PAPER_SOURCE[paper_source]),
-        Provenance("arXiv id, version, submission date, categories, licence", _CANONICAL),
-        Provenance("DOI and aliases", _ALIASES_SOURCE[signed_aliases]),
-        Provenance("Status and record completeness", status_source),
+        Provenance(t.text("provenance.title"), t.text(f"provenance.title_{paper_source}")),
+        Provenance(t.text("provenance.paper"), t.text(f"provenance.paper_{paper_source}")),
+        Provenance(t.text("provenance.canonical"), t.text("provenance.canonical_source")),
+        Provenance(t.text("provenance.aliases"),
+                   t.text("provenance.aliases_signed" if signed_aliases else "provenance.aliases_unsigned")),
+        Provenance(t.text("provenance.status"), status_source),
     ]
     if has_citations:
-        rows.append(Provenance("Cited by", "as reported by the resolver; not covered by any signature"))
+        rows.append(Provenance(t.text("provenance.cited_by"), t.text("provenance.cited_by_source")))
     return tuple(rows)
 
 
-def record_view(entry: MirrorEntry) -> RecordView:
+def record_view(entry: MirrorEntry, strings: Strings | None = None) -> RecordView:
     """Build the record page view for a verified entry, preferring signed data
     (module docstring): the bundle's ``graph_snapshot`` paper, merged state and
-    aliases over the record's unsigned ``paper``, status and aliases."""
+    aliases over the record's unsigned ``paper``, status and aliases. Labels
+    and sentences are ``strings`` (default: English)."""
+    t = strings if strings is not None else ui_strings()
     record = entry.record.body if entry.record else None
     bundle = entry.bundle.body if entry.bundle else None
     cr = (record or bundle)["canonical_record"]
@@ -298,12 +279,12 @@ def record_view(entry: MirrorEntry) -> RecordView:
         current = bundle["state"]["current"]
         aliases = bundle["source_aliases"]
         flags = _flags_from_state(current)
-        status_source = "derived from the merged state of the signed bundle (signed events only)"
+        status_source = t.text("status.source_bundle")
     else:
         current = None
         aliases = record["aliases"]
         flags = record["verification_status"]
-        status_source = "as reported by the resolver; not covered by any signature"
+        status_source = t.text("status.source_record")
     receipt = record["receipt"] if record is not None else current["record_created"]["payload"]["receipt"]
     cites = (record.get("inbound_citations") if record is not None else None) or {"count": 0, "sample": []}
     updated_at = record["updated_at"] if record is not None else bundle["built_at"]
@@ -311,11 +292,11 @@ def record_view(entry: MirrorEntry) -> RecordView:
     doi = next((a["alias_value"] for a in aliases if a["alias_kind"] == "doi"),
                f"10.48550/arXiv.{arxiv_id}")
     events: tuple[EventView, ...] = ()
-    checks = _check_views("record", entry.record.report.checks) if entry.record else ()
+    checks = _check_views(t.text("document.record"), entry.record.report.checks) if entry.record else ()
     if bundle is not None:
         events = tuple(EventView(e["event_type"], e["event_id"], e["created_at"], e["signature"]["key_id"])
                        for e in bundle["events"])
-        checks += _check_views("bundle", entry.bundle.report.checks)
+        checks += _check_views(t.text("document.bundle"), entry.bundle.report.checks)
 
     license_text = meta["license"]
     routes = routes_for(entry.suffix)
@@ -353,10 +334,10 @@ def record_view(entry: MirrorEntry) -> RecordView:
         doi_url=f"https://doi.org/{urlquote(doi, safe='/.')}",
         status_source=status_source,
         paper_source=paper_source,
-        provenance_summary=_SUMMARY[paper_source],
-        provenance=_provenance(paper_source, bundle is not None, status_source, bool(cited_by)),
-        statuses=_statuses(flags),
-        completeness=_completeness(flags),
+        provenance_summary=t.text(f"provenance.summary_{paper_source}"),
+        provenance=_provenance(paper_source, bundle is not None, status_source, bool(cited_by), t),
+        statuses=_statuses(flags, t),
+        completeness=_completeness(flags, t),
         receipt=_receipt_view(receipt),
         canonical_sha256=(record or bundle)["canonical_sha256"],
         aliases=tuple((clean_text(a["alias_kind"]), clean_text(a["alias_value"])) for a in aliases),
