@@ -47,7 +47,9 @@ class Settings:
     ``search_split_above``: above this many records, one search bundle per year.
     ``aliases``: publish the static alias pages (``arxiv/``, ``doi/``,
     ``paper/``; 12 of a record's ~16 files — turn off for very large mirrors).
-    ``jobs``: worker processes (default: every core).
+    ``jobs``: worker processes (default: every core). ``strict_links``: a
+    broken internal link in a page sitegen renders fails the build (False:
+    a warning; :mod:`sitegen.build.links`).
     """
 
     site_dir: Path
@@ -67,6 +69,7 @@ class Settings:
     search_split_above: int = 50_000
     aliases: bool = True
     jobs: int | None = None
+    strict_links: bool = True
 
     @property
     def content_dir(self) -> Path:
@@ -85,7 +88,7 @@ class Settings:
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
          "feed_size": int, "search": bool, "search_split_above": int,
-         "aliases": bool, "jobs": int}
+         "aliases": bool, "jobs": int, "strict_links": bool}
 
 
 #: Characters a base URL may hold: RFC 3986 unreserved characters, ``:``,
@@ -138,7 +141,8 @@ def _source_date_epoch() -> int | None:
 
 
 def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base_url: str | None = None,
-                  title: str | None = None, mirror_key: str | None = None, jobs: int | None = None) -> Settings:
+                  title: str | None = None, mirror_key: str | None = None, jobs: int | None = None,
+                  strict_links: bool | None = None) -> Settings:
     """Resolve settings for ``site_dir``.
 
     Reads ``site_dir/sitegen.toml`` if present (unknown keys are errors, to catch
@@ -185,13 +189,15 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
             if not 1 <= values[key] <= limit:
                 raise ConfigError(f"{CONFIG_FILE}: {key}: must be between 1 and {limit}")
             settings = replace(settings, **{key: values[key]})
-    for key in ("search", "aliases"):
+    for key in ("search", "aliases", "strict_links"):
         if key in values:
             settings = replace(settings, **{key: values[key]})
     if jobs is not None:
         if not 1 <= jobs <= 1024:
             raise ConfigError(f"--jobs: must be between 1 and 1024, got {jobs}")
         settings = replace(settings, jobs=jobs)
+    if strict_links is not None:
+        settings = replace(settings, strict_links=strict_links)
     if mirror_key is not None:
         settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:

@@ -12,7 +12,7 @@ compared by the ledger, so only changed bytes are published.
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -52,6 +52,8 @@ class Indexes:
     touched: Touched
     stubs: Path
     cache: Path
+    #: ``(path, bytes)`` of the pages rendered from templates in this process, for the link check.
+    rendered: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
     def incremental(self) -> bool:
@@ -142,11 +144,13 @@ class Indexes:
         old_map = dict(old)
         files: list[FileEntry] = []
 
-        def put(f: OutputFile) -> None:
+        def put(f: OutputFile, rendered: bool = True) -> None:
             files.append(self.sink.put(f.path, f.data, old_map.get(f.path)))
+            if rendered and f.path.endswith(".html"):
+                self.rendered.append((f.path, f.data))
 
         for f in static_files(self.inputs.theme):
-            put(f)
+            put(f, rendered=False)
         for f in site_files(s, self.inputs.keyring, r, build_time):
             put(f)
         if self.inputs.mirror_key is not None:
@@ -159,7 +163,7 @@ class Indexes:
             put(r.facet_index(kind, by_kind[kind]))
         for md in self.inputs.pages:
             put(OutputFile(md.path + "index.html", r.page("page.html", path=md.path, page_title=md.title,
-                                                           body=md.html)))
+                                                           body=md.html, description=md.description)))
         top = store.newest(max(s.page_size, s.feed_size) + 1)
         published = store.entry_count()
         stats = {"records": published, "bundles": store.bundle_count(),
