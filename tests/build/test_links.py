@@ -4,15 +4,18 @@ resolves them, what it reports — and that it stays linear on hostile HTML."""
 from __future__ import annotations
 
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markupsafe import Markup
 
 from sitegen.build.links import BrokenLink, LinkSource, check_links, check_site, links_in, resolve, site_sources
 from sitegen.config import Settings
 from sitegen.errors import ConfigError
-from sitegen.site.pages import MarkdownPage
+from sitegen.site.pages import MarkdownPage, render_markdown
 
 BASE = "https://m.example/mirror/"
 
@@ -50,6 +53,18 @@ def test_links_in_is_linear_on_hostile_html(unit):
     for _ in links_in(hostile):
         pass
     assert time.process_time() - start < 5
+
+
+@pytest.mark.parametrize("unit", ["[a](b.md) ", "[a](../../x) ", "[a](/%2e%2e/" + "x/" * 20 + ") ",
+                                  "<javascript:x> ", "![i](" + "../" * 30 + "y.png) "])
+def test_a_page_full_of_links_is_rendered_and_checked_in_linear_time(unit):
+    from sitegen.site.pages import MAX_PAGE_CHARS
+    text = unit * (MAX_PAGE_CHARS // len(unit))
+    start = time.process_time()
+    _, body = render_markdown("page", text, folder=("guide",), base_path="/m/")
+    check_links([LinkSource("content/pages/page.md", "page/index.html", str(body))], lambda p: False,
+                base_url="http://h/m/")
+    assert time.process_time() - start < 10
 
 
 # -- resolving them -----------------------------------------------------------------------------
@@ -168,3 +183,31 @@ def test_an_error_lists_at_most_100_broken_links():
         check_site(settings, [], [(s.path, s.html.encode()) for s in sources], lambda p: False)
     lines = str(e.value).splitlines()
     assert lines[0].startswith("150 broken links") and len(lines) == 102 and lines[-1] == "… and 50 more"
+
+
+# -- cross-check ----------------------------------------------------------------------------------
+
+class _Reference(HTMLParser):
+    """The standard library's HTML parser, collecting the same attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        wanted = {"a": "href", "img": "src", "link": "href", "script": "src", "form": "action"}.get(tag)
+        self.links.extend(v or "" for k, v in attrs if k == wanted)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["[a](", "x.md", "/p/", "../", "#f", "?q=1&r=2", ")", "![i](", "<", ">", "\"",
+                                 "'", "&amp;", "`", "\n\n", "[r]: /ref 'T'\n\n[r]", " ", "<http://h/x>",
+                                 "*", "\\", "(", "é", "%20", "javascript:x"]), max_size=40).map("".join))
+def test_links_in_agrees_with_the_standard_html_parser_on_rendered_markdown(text):
+    _, body = render_markdown("page", text, folder=("guide",), base_path="/m/")
+    html = f'<html><head><link rel="canonical" href="https://h/m/page/"><script src="/m/a.js"></script>' \
+           f'</head><body><article>{body}</article><form action="/m/search/"></form></body></html>'
+    reference = _Reference()
+    reference.feed(html)
+    reference.close()
+    assert list(links_in(html)) == reference.links

@@ -321,6 +321,16 @@ def test_symlinked_folder_under_pages_is_not_followed(content, tmp_path):
             in refused(content))
 
 
+def test_page_and_folder_names_that_are_not_utf8_are_refused(content):
+    os.mkdir(os.fsencode(content / "pages") + b"/d\xe9j\xe0")
+    (content / "pages" / "ok.md").write_text("# OK\n")
+    with open(os.fsencode(content / "pages") + b"/caf\xe9.md", "wb") as f:
+        f.write(b"# Caf\xc3\xa9\n")
+    lines = refused(content).splitlines()
+    assert lines[1:] == ["content/pages/caf\\udce9.md: file name is not valid UTF-8; rename it [load.file]",
+                         "content/pages/d\\udce9j\\udce0: file name is not valid UTF-8; rename it [load.file]"]
+
+
 def test_nested_page_symlinked_outside_content_is_not_published(content, tmp_path):
     (tmp_path / "secret.md").write_text("# Secret\n")
     write(content, "guide/index.md", "# Guide\n")
