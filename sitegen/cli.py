@@ -101,6 +101,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="publish documents older than the ones already published")
     b.add_argument("--mirror-key", metavar="FILE", help="secret key file that signs the mirror snapshot "
                    "(default: mirror_key in sitegen.toml)")
+    b.add_argument("--no-strict", action="store_true", help="report broken internal links in pages as warnings "
+                   "instead of failing the build (like strict_links = false in sitegen.toml)")
     b.add_argument("-q", "--quiet", action="store_true", help="print only problems (no progress, no summary)")
     b.add_argument("--full", action="store_true", help="ignore the build cache: verify and render everything, "
                    "and swap the new tree in atomically")
@@ -195,7 +197,8 @@ def _err(message: str) -> None:
 
 def _cmd_build(args: argparse.Namespace) -> int:
     settings = load_settings(args.site_dir, output=args.output, base_url=args.base_url, title=args.title,
-                             mirror_key=args.mirror_key, jobs=args.jobs)
+                             mirror_key=args.mirror_key, jobs=args.jobs,
+                             strict_links=False if args.no_strict else None)
     progress = Progress("off" if args.quiet else args.progress)
     try:
         result = build(settings, BuildOptions(skip_invalid=args.skip_invalid, allow_rollback=args.allow_rollback,

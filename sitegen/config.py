@@ -50,7 +50,9 @@ class Settings:
     ``/doi/…/`` and ``/paper/<prefix>/`` (sitegen.site.aliasmap);
     ``alias_pages``: also a redirect page per alias (six folders, twelve
     files per record: for small mirrors and hosts without a 404 page).
-    ``jobs``: worker processes (default: every core).
+    ``jobs``: worker processes (default: every core). ``strict_links``: a
+    broken internal link in a page sitegen renders fails the build (False:
+    a warning; :mod:`sitegen.build.links`).
     ``language``: the BCP 47 tag of the pages' language (``<html lang>``, and
     which shipped catalogue of UI strings is used: :mod:`sitegen.site.strings`);
     ``strings``: the site's own UI strings, sorted ``(key, text)`` pairs that
@@ -78,6 +80,7 @@ class Settings:
     language: str = "en"
     strings: tuple[tuple[str, str], ...] = ()
     extra_css: tuple[str, ...] = ()
+    strict_links: bool = True
 
     @property
     def content_dir(self) -> Path:
@@ -96,7 +99,8 @@ class Settings:
 _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes": int,
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
          "feed_size": int, "search": bool,
-         "aliases": bool, "alias_pages": bool, "jobs": int, "language": str, "strings": dict, "extra_css": list}
+         "aliases": bool, "alias_pages": bool, "jobs": int, "language": str, "strings": dict, "extra_css": list,
+         "strict_links": bool}
 #: How a TOML value of each type is described in messages.
 _TYPE_WORDS = {str: 'a string in double quotes ("…")', int: "a whole number", bool: "true or false",
                dict: "a table ([strings] …)", list: 'a list (["…", "…"])'}
@@ -105,7 +109,7 @@ _EXAMPLES = {"title": '"Pith mirror"', "base_url": '"https://user.github.io/mirr
              "max_document_bytes": "8388608", "mirror_key": '"mirror-key.secret.json"', "snapshot_valid_days": "7",
              "page_size": "50", "sitemap_max_urls": "50000", "feed_size": "50", "search": "true",
              "aliases": "true", "alias_pages": "false", "jobs": "2", "language": '"de"',
-             "strings": '{ "index.newest" = "Latest" }', "extra_css": '["assets/custom.css"]'}
+             "strings": '{ "index.newest" = "Latest" }', "extra_css": '["assets/custom.css"]', "strict_links": "false"}
 #: Integer settings with a range: ``(upper limit, what leaving the setting out means)``.
 _RANGES = {"page_size": (10_000, "50"), "sitemap_max_urls": (50_000, "50000"), "feed_size": (10_000, "50"),
            "jobs": (1024, "every core")}
@@ -231,7 +235,7 @@ def _from_file(settings: Settings, values: dict[str, Any], name: str) -> Setting
     for key in _RANGES:
         if key in values:
             changes[key] = _setting(_in_range(key), values[key], key, name)
-    for key in ("search", "aliases", "alias_pages"):
+    for key in ("search", "aliases", "alias_pages", "strict_links"):
         if key in values:
             changes[key] = values[key]
     if "strings" in values:
@@ -297,7 +301,8 @@ def _source_date_epoch() -> int | None:
 
 
 def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base_url: str | None = None,
-                  title: str | None = None, mirror_key: str | None = None, jobs: int | None = None) -> Settings:
+                  title: str | None = None, mirror_key: str | None = None, jobs: int | None = None,
+                  strict_links: bool | None = None) -> Settings:
     """Resolve settings for ``site_dir``.
 
     Reads ``site_dir/sitegen.toml`` if present (unknown keys are errors, to catch
@@ -316,6 +321,8 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
         settings = _from_file(settings, _read_config(cfg, name), name)
     if jobs is not None:
         settings = replace(settings, jobs=_setting(check_jobs, jobs, "jobs", "--jobs"))
+    if strict_links is not None:
+        settings = replace(settings, strict_links=strict_links)
     if mirror_key is not None:
         settings = replace(settings, mirror_key=Path(mirror_key).resolve())
     if title is not None:

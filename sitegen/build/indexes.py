@@ -50,6 +50,8 @@ class Indexes:
     renderer: Renderer
     touched: Touched
     _released: dict[str, str] = field(default_factory=dict)
+    #: ``(path, bytes)`` of the pages rendered from templates in this process, for the link check.
+    rendered: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
     def incremental(self) -> bool:
@@ -182,7 +184,9 @@ class Indexes:
         """Static files, the home page, facet indexes, Markdown pages, the
         feed, the search page, 404 and the small site-wide files."""
         s, r, store = self.inputs.settings, self.renderer, self.store
-        files: list[OutputFile] = [*static_files(self.inputs.theme), *site_files(s, self.inputs.keyring, r, build_time)]
+        files: list[OutputFile] = list(static_files(self.inputs.theme))
+        n_static = len(files)  # the operator's own HTML is not checked (sitegen does not render it)
+        files += site_files(s, self.inputs.keyring, r, build_time)
         if self.inputs.mirror_key is not None:
             files.append(mirror_key_file(self.inputs.mirror_key))
         by_kind: dict[str, list[tuple[str, str, int]]] = {"year": [], "category": []}
@@ -193,7 +197,7 @@ class Indexes:
             files.append(r.facet_index(kind, by_kind[kind]))
         for md in self.inputs.pages:
             files.append(OutputFile(md.path + "index.html", r.page("page.html", path=md.path, page_title=md.title,
-                                                                    body=md.html)))
+                                                                    body=md.html, description=md.description)))
         top = store.newest(max(s.page_size, s.feed_size) + 1)
         published = store.entry_count()
         stats = {"records": published, "bundles": store.bundle_count(),
@@ -203,6 +207,7 @@ class Indexes:
         files.append(OutputFile("feed.xml", r.page("feed.xml", records=top[:s.feed_size], generated_at=build_time)))
         if s.search:
             files.append(OutputFile("search/index.html", r.page("search.html")))
+        self.rendered.extend((f.path, f.data) for f in files[n_static:] if f.path.endswith(".html"))
         self._publish("site", files)
 
     def _sitemaps(self, build_time: str, counts: dict[str, tuple[str, int]]) -> None:

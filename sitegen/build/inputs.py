@@ -23,7 +23,7 @@ from sitegen.errors import ConfigError, KeyringFailed
 from sitegen.mirror.key import MirrorKey, load_secret
 from sitegen.model import Keyring
 from sitegen.reader import display_path
-from sitegen.site.pages import MarkdownPage, load_pages
+from sitegen.site.pages import MarkdownPage, load_pages, navigation
 from sitegen.site.theme import Theme, find_theme, make_environment
 from sitegen.verify.keyring import load_keyring
 
@@ -65,7 +65,7 @@ class Fingerprints:
     def of(cls, settings: Settings, theme: Theme, nav: tuple[tuple[str, str], ...], keyring: Keyring) -> "Fingerprints":
         env = make_environment(theme, settings)
         base = (__version__, {k: v for k, v in asdict(settings).items()
-                              if k not in ("output_dir", "mirror_key", "jobs")}, nav)
+                              if k not in ("output_dir", "mirror_key", "jobs", "strict_links")}, nav)
         try:
             record, alias, listing = (fingerprint(base, _template_closure(env, name))
                                       for name in ("record.html", "alias.html", "listing.html"))
@@ -89,16 +89,17 @@ class SiteInputs:
 
     @property
     def nav(self) -> tuple[tuple[str, str], ...]:
-        """``(path, title)`` of the Markdown pages, for the navigation."""
-        return tuple((md.path, md.title) for md in self.pages)
+        """``(path, title)`` of the Markdown pages in the navigation (:func:`~sitegen.site.pages.navigation`)."""
+        return navigation(self.pages)
 
     @classmethod
     def load(cls, settings: Settings) -> "SiteInputs":
         theme = find_theme(settings.site_dir)
         mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
-        pages = tuple(load_pages(settings.content_dir, max_bytes=settings.max_document_bytes))
+        pages = tuple(load_pages(settings.content_dir, max_bytes=settings.max_document_bytes,
+                                 base_path=settings.base_path))
         keyring, problems = load_keyring(settings.keys_dir, settings.site_dir)
         if problems:
             raise KeyringFailed(tuple(problems), display_path(settings.keys_dir, settings.site_dir) + "/")
-        nav = tuple((md.path, md.title) for md in pages)
+        nav = navigation(pages)
         return cls(settings, theme, pages, keyring, mirror_key, Fingerprints.of(settings, theme, nav, keyring))

@@ -25,6 +25,7 @@ from sitegen.build.entries import build_entries
 from sitegen.build.indexes import Indexes
 from sitegen.build.inputs import SiteInputs
 from sitegen.build.ledger import Ledger
+from sitegen.build.links import check_site
 from sitegen.build.outdir import OutputDirectory
 from sitegen.build.plan import plan_build
 from sitegen.build.pool import WorkerPool
@@ -36,6 +37,7 @@ from sitegen.build.store import CacheDamaged, Store, cache_dir_for, is_io_failur
 from sitegen.build.workers import WorkContext, Worker, init_process, run_batch
 from sitegen.config import Settings
 from sitegen.errors import ConfigError, Problem, WriteError
+from sitegen.mirror.snapshot import SNAPSHOT_PATH
 from sitegen.site.render import Renderer, build_timestamp
 
 __all__ = ["build", "BuildResult", "BuildOptions"]
@@ -182,8 +184,11 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
         build_time = build_timestamp(s, store.newest_updated_at())
         with timer.stage("indexes"):
             renderer = Renderer(inputs.theme, s, inputs.nav, page_time)
-            written = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched).build(build_time)
+            indexes = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched)
+            written = indexes.build(build_time)
             _refuse_case_collisions(store, ledger)
+            link_warnings = check_site(s, inputs.pages, indexes.rendered,
+                                       lambda path: path == SNAPSHOT_PATH or store.owner_of(path) is not None)
     with timer.stage("write"):
         sealed = seal(inputs, store, ledger, publisher.sink, previous=previous, build_time=build_time,
                       published_snapshot_sha=previous_sha if ledger.tracks_changes else None)
@@ -207,7 +212,7 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
                        published=store.entry_count(), checks_passed=outcome.passed, checks_failed=outcome.failed,
                        problems=outcome.problems, write=stats, timings=tuple(timer.timings),
                        mode="incremental" if ledger.tracks_changes else "full", reason=store.reason,
-                       rebuilt=outcome.rebuilt, warnings=tuple(warnings))
+                       rebuilt=outcome.rebuilt, warnings=tuple(warnings) + link_warnings)
 
 
 class _LocalWorker:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 with atheris.instrument_imports():
     import markdown_it  # noqa: F401  (instrumented: coverage guides the fuzzer into the parser)
+    import yaml  # noqa: F401  (front matter)
     from sitegen.errors import ConfigError
     from sitegen.site.pages import load_pages
 
@@ -66,9 +67,11 @@ def test_one_input(data: bytes) -> None:
         pages = load_pages(CONTENT)
     except ConfigError:
         return
-    assert len(pages) == 1
-    check_inert(str(pages[0].html))
-    assert isinstance(pages[0].title, str)
+    assert len(pages) <= 1  # none for a draft (front matter ``draft: true``)
+    for page in pages:
+        check_inert(str(page.html))
+        assert isinstance(page.title, str)
+        assert all(href.startswith("/") for href in page.links)  # every internal link rewritten to a site path
 
 
 def seed_corpus(directory: Path) -> None:
@@ -81,6 +84,9 @@ def seed_corpus(directory: Path) -> None:
         b"![i](x.png \"t\") [a](javascript:alert(1)) [d](data:image/png;base64,AA) <http://x> <a@b.c>\n\n"
         b"***x*** `c`  \nbr\\\n\n---\n> q\n> > r\n\n<script>x</script> <b onclick=1>\n\n[r]: /u 'T'\n\n[r] "
         b"&amp;&#x1f;&#0;&copy; \"quotes\" -- --- ... (c) +-\n")
+    (directory / "front-matter.md").write_bytes(
+        b"---\ntitle: T\ndescription: 'd'\nweight: -3\ndraft: false\n---\n# H\n\n[s](setup.md) [u](../x.md) "
+        b"[g](guide/index.md#x) [r](/pith/X/) [q](?a) [f](#f) [%](%2e%2e/y.md)\n")
 
 
 if __name__ == "__main__":
