@@ -71,6 +71,18 @@ CONFIG_TEMPLATE = """\
 # Also one redirect page per alias (six folders, twelve files per record): for small mirrors only.
 # alias_pages = false
 
+# A broken internal link in a page sitegen renders (Markdown pages, site pages) fails the build; false: a warning.
+# strict_links = true
+
+# Language of the pages (BCP 47): the lang attribute and the shipped UI strings (en, de).
+# language = "en"
+
+# The site's own UI strings, winning over the catalogue (docs/theming.md lists the keys).
+# strings = { "index.newest" = "Latest records" }
+
+# Stylesheets from static/ that every page loads after the theme's.
+# extra_css = ["assets/custom.css"]
+
 # Worker processes; unset, sitegen uses every core.
 # jobs = 2
 

@@ -119,7 +119,7 @@ def test_pagination_reaches_every_record_of_a_year(site):
         pages += 1
         seen += page.locator("ol.record-list li a.title").evaluate_all("els => els.map(e => e.getAttribute('href'))")
         assert page.locator("ol.record-list li").count() <= 40  # at most four times page_size
-        newer = page.locator('nav.pagination a[rel="next"]')
+        newer = page.locator('nav.pagination a[rel="prev"]')
         if newer.get_attribute("href").rstrip("/").endswith("years/2021"):
             break
         newer.click()

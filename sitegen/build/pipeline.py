@@ -13,13 +13,14 @@ finish in. The output directory is the user's (:mod:`sitegen.build.outdir`).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from sitegen.build.entries import build_entries
 from sitegen.build.indexes import Indexes
@@ -187,8 +188,7 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
             indexes = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched)
             written = indexes.build(build_time)
             _refuse_case_collisions(store, ledger)
-            link_warnings = check_site(s, inputs.pages, indexes.rendered,
-                                       lambda path: path == SNAPSHOT_PATH or store.owner_of(path) is not None)
+            link_warnings = check_site(s, inputs.pages, indexes.rendered, _published(store, s.aliases))
     with timer.stage("write"):
         sealed = seal(inputs, store, ledger, publisher.sink, previous=previous, build_time=build_time,
                       published_snapshot_sha=previous_sha if ledger.tracks_changes else None)
@@ -235,6 +235,28 @@ _INDEX_PREFIXES = ("index.html", "years/", "categories/", "arxiv/", "doi/", "pap
 
 def _ordered(puts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(puts, key=lambda p: (p[0].startswith(_INDEX_PREFIXES), p[0]))
+
+
+_ALIAS_LINK = re.compile(r"\A(?:arxiv/(?P<id>.+?)|doi/10\.48550/arxiv\.(?P<doi>.+?)|paper/(?P<prefix>[A-Za-z2-7]{8,26}))"
+                         r"/?(?:index\.html)?\Z", re.IGNORECASE)
+_ARXIV_VERSION = re.compile(r"\A(?P<id>.+?)(?:v(?P<version>[0-9]+))?\Z")
+
+
+def _published(store: Store, aliases: bool) -> Callable[[str], bool]:
+    """Whether an output path will be served: a file of the tree, or (with the
+    alias maps) an alias the 404 router resolves."""
+    def exists(path: str) -> bool:
+        if path == SNAPSHOT_PATH or store.owner_of(path) is not None:
+            return True
+        m = _ALIAS_LINK.match(path) if aliases else None
+        if m is None:
+            return False
+        if m.group("prefix"):
+            return bool(store.suffixes_with_prefix(m.group("prefix").upper()))
+        v = _ARXIV_VERSION.match(m.group("id") or m.group("doi"))
+        assert v is not None
+        return store.has_arxiv(v.group("id"), int(v.group("version")) if v.group("version") else None)
+    return exists
 
 
 def _refuse_case_collisions(store: Store, ledger: Ledger) -> None:

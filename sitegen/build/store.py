@@ -379,6 +379,15 @@ class Store:
         return [(_text(a), _count(v), _text(s)) for a, v, s in self.db.execute(
             "SELECT arxiv_id, version, suffix FROM entries WHERE arxiv_top16 BETWEEN ? AND ?", (lo, hi))]
 
+    def has_arxiv(self, arxiv_id: str, version: int | None) -> bool:
+        """Whether an entry has this arXiv id (and version, if given)."""
+        if version is None:
+            row = self.db.execute("SELECT 1 FROM entries WHERE arxiv_id = ? LIMIT 1", (arxiv_id,)).fetchone()
+        else:
+            row = self.db.execute("SELECT 1 FROM entries WHERE arxiv_id = ? AND version = ? LIMIT 1",
+                                  (arxiv_id, version)).fetchone()
+        return row is not None
+
     def suffixes_with_prefix(self, prefix: str) -> list[str]:
         return [_text(r[0]) for r in self.db.execute(
             "SELECT suffix FROM entries WHERE suffix >= ? AND suffix < ? ORDER BY suffix", (prefix, prefix + "\x7f"))]
