@@ -37,7 +37,11 @@ def _hex_shards(digits: int) -> Iterator[str]:
 
 
 def _params_changed(store: Store, key: str, params: object) -> bool:
-    return store.meta_json(key, None) != asdict(params)  # type: ignore[call-overload]
+    """Whether the shard layout differs from the last build's (the document
+    count alone does not change which file a key lives in)."""
+    layout = {k: v for k, v in asdict(params).items() if k != "documents"}  # type: ignore[call-overload]
+    old = store.meta_json(key, None)
+    return not isinstance(old, dict) or {k: v for k, v in old.items() if k != "documents"} != layout
 
 
 def alias_maps(store: Store, publish: Publish, release_all: Callable[[str], None], *, full: bool,

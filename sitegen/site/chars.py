@@ -38,5 +38,7 @@ def well_formed(text: str) -> str:
 
 def first_illegal(text: str) -> str | None:
     """The first character of ``text`` that :func:`well_formed` would replace, or None."""
+    if text.isascii() and text.isprintable():  # the common case, checked in C
+        return None
     m = _ILLEGAL.search(text)
     return m.group() if m else None

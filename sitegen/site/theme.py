@@ -101,6 +101,7 @@ def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build, one theme: no stat of every template at every include
     )
     base_path, base_url = settings.base_path, settings.base_url
     env.globals.update(
