@@ -188,7 +188,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return f"{count} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _size(n_bytes: int) -> str:
+    """``n_bytes`` for people: ``812 bytes``, ``280.0 KiB``, ``1.5 GiB``."""
+    if n_bytes < 1024:
+        return _n(n_bytes, "byte")
+    value = float(n_bytes)
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        value /= 1024
+        if value < 1024 or unit == "TiB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def _err(message: str) -> None:
@@ -262,7 +274,8 @@ def _verified_line(result: BuildResult) -> str:
 
 def _build_summary(settings: Settings, result: BuildResult, site_dir: str) -> list[str]:
     """The lines ``sitegen build`` prints on success (README, Quick start)."""
-    timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings)
+    total = sum(secs for _, secs in result.timings)
+    timings = " · ".join(f"{name} {secs:.2f}s" for name, secs in result.timings) + f" · total {total:.2f}s"
     verified = f"{_n(result.records, 'record')}, {_n(result.bundles, 'bundle')}"
     how = (f"incremental: {_n(result.rebuilt, 'Pith Number')} rebuilt" if result.mode == "incremental"
            else f"full build{f' ({result.reason})' if result.reason else ''}")
@@ -270,8 +283,8 @@ def _build_summary(settings: Settings, result: BuildResult, site_dir: str) -> li
     lines = [f"sitegen build: {_n(result.documents, 'document')} ({verified} verified), "
              f"{_n(result.published, 'Pith Number')} published; {how}",
              _verified_line(result),
-             f"wrote {settings.output_dir}: {_n(w.written + w.unchanged, 'file')} ({w.written} written, "
-             f"{w.unchanged} unchanged), {_n(w.total_bytes, 'byte')}",
+             f"wrote {settings.output_dir}: {_n(w.written + w.unchanged, 'file')} ({w.written:,} written, "
+             f"{w.unchanged:,} unchanged), {_size(w.total_bytes)}",
              f"timings: {timings}"]
     if result.documents == 0:
         where = "" if site_dir == "." else f" {shlex.quote(safe_text(site_dir))}"

@@ -4,7 +4,8 @@ now handled cleanly.
 
 Harnesses: ``fuzz_loader`` (Pith documents), ``fuzz_keys`` (key documents),
 ``fuzz_snapshot`` (``sitegen verify`` over a mirror snapshot and its shards),
-``fuzz_markdown`` (Markdown pages). Saved crashes: ``tests/fuzz/crashes/`` for
+``fuzz_markdown`` (Markdown pages), ``fuzz_journal`` (the write journal of an
+interrupted incremental build, as the next build retires the old tree). Saved crashes: ``tests/fuzz/crashes/`` for
 the loader, ``tests/fuzz/crashes/<harness>/`` for the others.
 """
 
@@ -23,7 +24,7 @@ pytest.importorskip("atheris")
 FUZZ = REPO / "tests" / "fuzz"
 #: harness → (smoke-run executions, minimum seed corpus size)
 HARNESSES = {"fuzz_loader": (3000, 8), "fuzz_keys": (3000, 5), "fuzz_snapshot": (2000, 6),
-             "fuzz_markdown": (1500, 2)}
+             "fuzz_markdown": (1500, 2), "fuzz_journal": (500, 6)}
 
 
 def _load(harness: str):
@@ -57,7 +58,7 @@ def test_every_saved_loader_crash_is_now_a_clean_rejection():
         module.test_one_input(crash.read_bytes())  # raises if it still crashes
 
 
-@pytest.mark.parametrize("harness", ["fuzz_keys", "fuzz_snapshot", "fuzz_markdown"])
+@pytest.mark.parametrize("harness", ["fuzz_keys", "fuzz_snapshot", "fuzz_markdown", "fuzz_journal"])
 def test_every_saved_crash_of_the_other_harnesses_is_now_handled(harness):
     module = _load(harness)
     for crash in _saved_crashes(harness):
