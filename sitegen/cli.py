@@ -309,7 +309,7 @@ def _init_report(site: NewSite, site_dir: str) -> list[str]:
              ("sitegen serve", "preview it at http://127.0.0.1:8000/"))
     width = max(len(command) for command, _ in steps)
     lines += [f"  {command.ljust(width)}   {what}" for command, what in steps]
-    lines.append("  before you publish site/, set base_url in sitegen.toml (README: Hosting the output tree)")
+    lines.append("  before you publish site/, set base_url and host in sitegen.toml (README: Hosting the output tree)")
     return lines
 
 
