@@ -187,6 +187,17 @@ class Renderer:
             total=total, landing=True, older=older, newer=None, first=first, root=path,
             parent={"path": root, "title": heading}))
 
+    def listing_pages_redirect(self, facet: str, label: str) -> OutputFile:
+        """``…/page/index.html`` of a listing (``years/2024/page/``): a
+        redirect page to its landing, so the folder that holds the listing's
+        pages answers too. Its bytes depend on the facet and the settings
+        only: written once, never changed by records coming and going."""
+        kind, _ = facet.split("/", 1)
+        root = listing_root(facet)
+        return OutputFile(root + "page/index.html", self.page(
+            "redirect.html", path=root + "page/", target=root,
+            heading=self.strings.text(f"listing.{kind}", label=label)))
+
     def facet_index(self, kind: str, counts: list[tuple[str, str, int]]) -> OutputFile:
         """``years/`` or ``categories/``: every facet ``(key, label, records)``."""
         root, heading = FACET_ROOTS[kind][0], self.strings.text(_FACET_HEADINGS[kind])

@@ -348,6 +348,7 @@ def test_the_documented_nginx_block_serves_pages_documents_and_the_404_page(ngin
                  "assets/", ".well-known/pith/"):  # a miss, an alias, a folder without index.html
         status, headers, body = get(base + path)
         assert (status, headers.get_content_type(), body) == (404, "text/html", not_found), path
+    assert get(base + "years/2017/page/")[0] == 200  # the listing's redirect page
 
 
 def test_the_documented_nginx_block_lets_the_alias_router_reach_the_record(nginx_site):
