@@ -68,7 +68,8 @@ class BuildResult:
     ``problems``: why each skipped file was skipped (``--skip-invalid``);
     ``timings``: ``(stage, seconds)``; ``mode``: ``"full"`` or
     ``"incremental"``, ``reason`` for a full one; ``rebuilt``: entries
-    verified and rendered this run; ``warnings``: foreign files kept aside."""
+    verified and rendered this run; ``warnings``: foreign files kept aside
+    and the host's limits the tree exceeds (one line each)."""
 
     documents: int
     records: int
