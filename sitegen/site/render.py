@@ -153,6 +153,7 @@ class Renderer:
             out.append(OutputFile(r.bundle_json, entry.bundle.source.data))
             out.append(OutputFile(r.well_known_bundle, entry.bundle.source.data))
             out.append(OutputFile(r.state_json, entry.bundle.state_json))
+            out.append(OutputFile(r.well_known_state, entry.bundle.state_json))
             graph, events = _derived_api(entry)
             out.append(OutputFile(r.graph_json, graph))
             out.append(OutputFile(r.events_json, events))
