@@ -15,14 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from pithfactory import REPO, make_record, make_site
+from helpers import CHILD_ENV, like_a_terminal, tree
+from pithfactory import make_record, make_site
 
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
 pytestmark = pytest.mark.slow
-
-
-def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +30,9 @@ def big_site(tmp_path_factory):
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     # A new session: the test plays the terminal and signals the whole group.
-    return subprocess.Popen([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=ENV, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=CHILD_ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=like_a_terminal)
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -43,18 +40,21 @@ def test_interrupting_a_full_build_of_the_whole_process_group(big_site, sig, cod
     site, root = big_site
     out = root / f"out-{code}"
     assert subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
-                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=ENV).returncode == 0
+                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=CHILD_ENV).returncode == 0
     (out / "CNAME").write_text("mirror.example.org\n")
-    before = files(out)
+    before = tree(out)
     proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
                    "--base-url", "https://mirror.test/"], root)
-    time.sleep(3.0)  # well inside verify + render of 1,500 documents
+    deadline = time.monotonic() + 60  # signalled once the build writes its staging tree: before the swap
+    while not list(root.glob(f".out-{code}.staging-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    time.sleep(0.1)  # inside verify + render of 1,500 documents
     os.killpg(proc.pid, sig)
-    stdout, stderr = proc.communicate(timeout=60)  # never hangs
+    _stdout, stderr = proc.communicate(timeout=60)  # never hangs
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert ("interrupted" if code == 130 else "terminated") in stderr and "nothing half-done" in stderr
-    assert files(out) == before
+    assert tree(out) == before
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(f".out-{code}.")) == [
         f".out-{code}.lock", f".out-{code}.sitegen-cache"]
     assert not (root / f".out-{code}.sitegen-cache" / "pending").exists()

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.config import DEFAULT_MAX_DOCUMENT_BYTES as CAP
 from sitegen.pith.strict_json import parse_strict_json

@@ -29,6 +29,7 @@ HARNESSES = {"fuzz_loader": (3000, 8), "fuzz_keys": (3000, 5), "fuzz_snapshot": 
 
 def _load(harness: str):
     spec = importlib.util.spec_from_file_location(harness, FUZZ / f"{harness}.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -39,6 +40,7 @@ def _saved_crashes(harness: str):
     return sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("harness", sorted(HARNESSES))
 def test_fuzz_harness_runs_over_its_seed_corpus(tmp_path, harness):
     runs, seeds = HARNESSES[harness]

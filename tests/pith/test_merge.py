@@ -11,11 +11,22 @@ import random
 
 import pytest
 
-from sitegen.pith import canonical
+from pithfactory import (
+    ATTACKER_KEY,
+    REGISTRY_KEY,
+    SEED_BUNDLES,
+    TEST_KEY_ID,
+    key_document,
+    keyring_of,
+    load_json,
+    make_bundle,
+    make_site,
+    resign_bundle,
+    sign_event,
+)
 from sitegen.cli import main
+from sitegen.pith import canonical
 from sitegen.verify.event import merge_events as merge
-from pithfactory import (ATTACKER_KEY, REGISTRY_KEY, SEED_BUNDLES, TEST_KEY_ID, key_document, keyring_of,
-                         load_json, make_bundle, make_site, resign_bundle, sign_event)
 
 SEED = load_json(SEED_BUNDLES[0])
 REGISTRY = keyring_of(load_json(REGISTRY_KEY))
@@ -62,10 +73,11 @@ def test_every_target_lands_in_its_slot():
     extra = [event(k, t, p, f"2026-06-0{i + 1}T00:00:00Z") for i, (k, t, _, p) in enumerate(KINDS)]
     state = run([RECORD_EVENT, GRAPH_EVENT, *extra])
     assert state["invalid_events"] == [] and state["equivocations"] == []
-    for (kind, target, slot, payload), e in zip(KINDS, extra):
+    for (_kind, target, slot, payload), e in zip(KINDS, extra, strict=True):
         assert state["current"][slot] == [{"event_id": e["event_id"], "target": target, "created_at": e["created_at"],
                                            "signer": e["signer"], "payload": payload}]
-    assert state["applied_event_ids"] == [RECORD_EVENT["event_id"], GRAPH_EVENT["event_id"], *(e["event_id"] for e in extra)]
+    assert state["applied_event_ids"] == [RECORD_EVENT["event_id"], GRAPH_EVENT["event_id"],
+                                          *(e["event_id"] for e in extra)]
     assert state["valid_event_count"] == 9 and state["event_count"] == 9
 
 
@@ -90,7 +102,8 @@ def test_superseding_chain_keeps_only_the_latest_entry():
 
 def test_a_signer_cannot_supersede_another_signers_event():
     a = event("correction", "correction", {"note": "a"}, "2026-06-01T00:00:00Z", signer_id="alice")
-    b = event("correction", "correction", {"note": "b"}, "2026-06-02T00:00:00Z", signer_id="bob", supersedes=[a["event_id"]])
+    b = event("correction", "correction", {"note": "b"}, "2026-06-02T00:00:00Z", signer_id="bob",
+              supersedes=[a["event_id"]])
     state = run([RECORD_EVENT, a, b])
     assert [e["event_id"] for e in state["current"]["corrections"]] == [a["event_id"]]
     assert state["invalid_events"] == [{"event_id": b["event_id"], "reasons": [
@@ -116,11 +129,15 @@ def test_dependencies_order_events_even_against_their_dates():
 
 def test_prev_event_chain_and_a_fork_is_an_equivocation():
     a = event("author_attestation", "author", {"claim": 1}, "2026-06-01T00:00:00Z", signer_id="orcid:1")
-    b = event("author_attestation", "author", {"claim": 2}, "2026-06-02T00:00:00Z", signer_id="orcid:1", prev=a["event_id"])
-    c = event("author_attestation", "author", {"claim": 3}, "2026-06-03T00:00:00Z", signer_id="orcid:1", prev=b["event_id"])
-    fork = event("author_attestation", "author", {"claim": "x"}, "2026-06-04T00:00:00Z", signer_id="orcid:1", prev=a["event_id"])
+    b = event("author_attestation", "author", {"claim": 2}, "2026-06-02T00:00:00Z", signer_id="orcid:1",
+              prev=a["event_id"])
+    c = event("author_attestation", "author", {"claim": 3}, "2026-06-03T00:00:00Z", signer_id="orcid:1",
+              prev=b["event_id"])
+    fork = event("author_attestation", "author", {"claim": "x"}, "2026-06-04T00:00:00Z", signer_id="orcid:1",
+                 prev=a["event_id"])
     state = run([RECORD_EVENT, fork, c, b, a])
-    assert [e["event_id"] for e in state["current"]["author_attestations"]] == [a["event_id"], b["event_id"], c["event_id"]]
+    attestations = [e["event_id"] for e in state["current"]["author_attestations"]]
+    assert attestations == [a["event_id"], b["event_id"], c["event_id"]]
     assert state["equivocations"] == [{"target": "author", "signer_id": "orcid:1", "prev_event": a["event_id"],
                                        "event_ids": [b["event_id"], fork["event_id"]]}]
     assert state["equivocation_count"] == 1 and fork["event_id"] not in state["applied_event_ids"]
@@ -179,8 +196,10 @@ def test_no_record_event_means_no_canonical_record():
 def _mixed_events():
     a = event("author_attestation", "author", {"claim": 1}, "2026-06-01T00:00:00Z", signer_id="o")
     b = event("author_attestation", "author", {"claim": 2}, "2026-06-01T00:00:00Z", signer_id="o", prev=a["event_id"])
-    fork = event("author_attestation", "author", {"claim": 3}, "2026-06-02T00:00:00Z", signer_id="o", prev=a["event_id"])
-    g2 = event("graph_snapshot", "graph", GRAPH_EVENT["payload"], "2026-06-01T00:00:00Z", supersedes=[GRAPH_EVENT["event_id"]])
+    fork = event("author_attestation", "author", {"claim": 3}, "2026-06-02T00:00:00Z", signer_id="o",
+                 prev=a["event_id"])
+    g2 = event("graph_snapshot", "graph", GRAPH_EVENT["payload"], "2026-06-01T00:00:00Z",
+               supersedes=[GRAPH_EVENT["event_id"]])
     bad = copy.deepcopy(g2)
     bad["signature"]["signature_b64"] = "A" + bad["signature"]["signature_b64"][1:]
     return [RECORD_EVENT, GRAPH_EVENT, a, b, fork, g2, bad, "junk"]

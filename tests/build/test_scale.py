@@ -6,7 +6,6 @@ Speed is measured by benchmarks/bench.py, not here."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import sqlite3
@@ -19,23 +18,21 @@ import pytest
 from pithfactory import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-from corpus import document, generate  # noqa: E402
+from corpus import document, generate  # type: ignore[import-not-found]  # benchmarks/, put on sys.path above
+
+from helpers import CHILD_ENV, build_in_child, tree
 from sitegen.pith import canonical, numbers
-from sitegen.site.lookup import shard_of  # noqa: E402
+from sitegen.site.lookup import shard_of
 
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
 SNAPSHOT = "pith-mirror-snapshot.json"
+pytestmark = pytest.mark.slow  # a 2,000-document corpus, built again and again
 
 
-def build(site: Path, out: Path, *extra: str) -> str:
-    proc = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "--progress", "off",
-                           *extra], capture_output=True, text=True, env=ENV)
+def build_ok(site: Path, out: Path, *extra: str) -> str:
+    """A child build that must succeed; its summary (stdout)."""
+    proc = build_in_child(site, out, "--progress", "off", *extra, quiet=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def differences(a: Path, b: Path) -> list[str]:
@@ -59,7 +56,7 @@ def corpus(tmp_path_factory):
 @pytest.fixture(scope="module")
 def parallel(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("par") / "site"
-    stdout = build(corpus, out, "--jobs", "2")
+    stdout = build_ok(corpus, out, "--jobs", "2")
     return out, stdout
 
 
@@ -67,7 +64,7 @@ def test_two_workers_write_the_same_bytes_as_one(corpus, parallel, tmp_path):
     out2, stdout = parallel
     assert "full build" in stdout and "2000 documents (1980 records, 20 bundles verified)" in stdout
     out1 = tmp_path / "site"
-    build(corpus, out1, "--jobs", "1")
+    build_ok(corpus, out1, "--jobs", "1")
     assert tree(out1) == tree(out2)  # snapshot included: both are version 1
 
 
@@ -112,21 +109,21 @@ def test_incremental_builds_equal_clean_builds(corpus, tmp_path):
     site = tmp_path / "site-src"
     shutil.copytree(corpus, site)
     out, clean = tmp_path / "out", tmp_path / "clean"
-    build(site, out)
+    build_ok(site, out)
     records = sorted((site / "content" / "records").glob("*.json"))
     page_before = out / "index.html"
     unrelated = next(p for p in (out / "pith").iterdir() if p.is_dir()) / "index.html"
     inode = unrelated.stat().st_ino
 
     records[7].write_bytes(json.dumps(document(10**7, random.Random("changed"), bundle=False)).encode())
-    stdout = build(site, out)
+    stdout = build_ok(site, out)
     assert "incremental: 1 Pith Number rebuilt" in stdout or "incremental: 2 Pith Numbers rebuilt" in stdout
     assert unrelated.stat().st_ino == inode  # untouched files are not rewritten
     generate(site, records=1, start=10**7 + 1)
-    assert "incremental" in build(site, out)
+    assert "incremental" in build_ok(site, out)
     records[11].unlink()
-    assert "incremental" in build(site, out)
-    build(site, clean, "--full")
+    assert "incremental" in build_ok(site, out)
+    build_ok(site, clean, "--full")
     assert differences(out, clean) == []
     assert page_before.is_file()
 
@@ -136,12 +133,12 @@ def test_incremental_builds_equal_clean_builds(corpus, tmp_path):
     (site / "templates" / "alias.html").write_text(alias.replace("<h1>", '<h1 class="alias">'))
     page = next(p for p in (out / "pith").iterdir() if p.is_dir()) / "index.html"
     mtime = page.stat().st_mtime_ns
-    stdout = build(site, out)
+    stdout = build_ok(site, out)
     assert "incremental: 0 Pith Numbers rebuilt" in stdout
     assert page.stat().st_mtime_ns == mtime
     assert all('class="alias"' in p.read_text() for p in (out / "paper").glob("*/index.html"))
     shutil.rmtree(clean)
-    build(site, clean, "--full")
+    build_ok(site, clean, "--full")
     assert differences(out, clean) == []
 
 
@@ -149,7 +146,7 @@ def test_a_damaged_or_foreign_cache_is_rebuilt_not_trusted(corpus, tmp_path):
     site = tmp_path / "site-src"
     shutil.copytree(corpus, site)
     out = tmp_path / "out"
-    build(site, out)
+    build_ok(site, out)
     reference = tree(out)
     store = tmp_path / ".out.sitegen-cache" / "store.sqlite"
     for sidecar in store.parent.glob("store.sqlite-*"):
@@ -157,7 +154,7 @@ def test_a_damaged_or_foreign_cache_is_rebuilt_not_trusted(corpus, tmp_path):
     data = bytearray(store.read_bytes())
     data[100:4096] = b"\xff" * (4096 - 100)  # corrupt the header and first page
     store.write_bytes(bytes(data))
-    stdout = build(site, out)
+    stdout = build_ok(site, out)
     assert "full build (cache is damaged" in stdout
     assert differences(out, tmp_path / "out") == [] and tree(out).keys() == reference.keys()
 
@@ -166,14 +163,14 @@ def test_a_damaged_or_foreign_cache_is_rebuilt_not_trusted(corpus, tmp_path):
     db.execute("UPDATE meta SET value = 'x' WHERE key = 'tree_sha256'")
     db.commit()
     db.close()
-    assert "full build (cache does not describe the published tree" in build(site, out)
+    assert "full build (cache does not describe the published tree" in build_ok(site, out)
 
     # A cache made for another output directory is not used for this one.
     other = tmp_path / "other"
-    build(site, other)
+    build_ok(site, other)
     shutil.rmtree(tmp_path / ".other.sitegen-cache")
     shutil.copytree(tmp_path / ".out.sitegen-cache", tmp_path / ".other.sitegen-cache")
-    assert "full build (cache was made for output_dir" in build(site, other)
+    assert "full build (cache was made for output_dir" in build_ok(site, other)
 
 
 def test_a_key_change_invalidates_exactly_the_documents_that_name_it(tmp_path):
@@ -183,46 +180,26 @@ def test_a_key_change_invalidates_exactly_the_documents_that_name_it(tmp_path):
     keys = site / "content" / "keys"
     (keys / "test.json").write_text(json.dumps(key_document()))
     out = tmp_path / "out"
-    build(site, out)
-    assert "incremental: 0 Pith Numbers rebuilt" in build(site, out)
+    build_ok(site, out)
+    assert "incremental: 0 Pith Numbers rebuilt" in build_ok(site, out)
     # The registry key document changes (a not_before long past): the five seed Pith Numbers it
     # signs are verified again (4 records, 1 bundle); the test key's record is not.
     registry = next(p for p in keys.iterdir() if p.name.startswith("pith-v1"))
     doc = json.loads(registry.read_text())
     registry.write_text(json.dumps({**doc, "not_before": "2000-01-01T00:00:00Z"}, indent=2))
-    stdout = build(site, out)
+    stdout = build_ok(site, out)
     assert "(4 records, 1 bundle verified)" in stdout and "incremental: 5 Pith Numbers rebuilt" in stdout
     # The test key is removed: its record no longer verifies — the build fails and publishes nothing.
     (keys / "test.json").unlink()
-    proc = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
-                          capture_output=True, text=True, env=ENV)
+    proc = build_in_child(site, out)
     assert proc.returncode == 1 and "records/extra.json" in proc.stderr
 
 
 def test_the_benchmark_command_runs_and_checks_itself(tmp_path):
     """benchmarks/bench.py at a tiny size: it must run and find incremental == clean."""
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench.py"), "--records", "190", "--bundles",
-                           "10", "--workdir", str(tmp_path)], capture_output=True, text=True, env=ENV)
+                           "10", "--workdir", str(tmp_path)], capture_output=True, text=True, env=CHILD_ENV)
     assert proc.returncode == 0, proc.stderr[-2000:] + proc.stdout[-2000:]
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     assert figures["documents"] == 200 and figures["identical_to_clean"] is True
     assert figures["build_docs_per_s"] > 0 and figures["floor_ratio"] > 0 and figures["peak_rss_mb"] > 0
-
-
-def test_progress_plain_lines_and_bar(capsys):
-    import io
-    from sitegen.build.progress import Progress
-    out = io.StringIO()
-    with Progress("lines", out, interval=0).stage("verify+render", 3) as bar:
-        for _ in range(3):
-            bar.update(1)
-    lines = out.getvalue().splitlines()
-    assert lines[0].startswith("verify+render: 1/3 (") and lines[-1].startswith("verify+render: 3/3 (")
-    out = io.StringIO()
-    with Progress("bar", out).stage("scan", 10) as bar:
-        bar.update(10)
-    assert "scan:" in out.getvalue() and "/10 [" in out.getvalue() and "doc/s" in out.getvalue()  # tqdm drew it
-    out = io.StringIO()
-    with Progress("off", out).stage("scan", 10) as bar:
-        bar.update(10)
-    assert out.getvalue() == ""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from sitegen.cli import main
+from helpers import tree
 from pithfactory import make_bundle, make_record, make_site, resign_bundle
+from sitegen.cli import main
 
 
 def _site_with(tmp_path, **docs):
@@ -17,16 +18,12 @@ def _write(site, name, doc):
     (site / "content" / name).write_text(json.dumps(doc))
 
 
-def _tree(root):
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def test_older_bundle_by_built_at_is_refused_and_named(tmp_path, capsys):
     current = make_bundle()
     site = _site_with(tmp_path, **{"b.json": current})
     out = tmp_path / "out"
     assert main(["build", str(site), "-o", str(out), "-q"]) == 0
-    before = _tree(out)
+    before = tree(out)
     older = dict(current, built_at="2026-05-01T00:00:00Z")
     _write(site, "b.json", resign_bundle(older))
     capsys.readouterr()
@@ -36,7 +33,7 @@ def test_older_bundle_by_built_at_is_refused_and_named(tmp_path, capsys):
     assert "from the published bundle built 2026-05-26T05:38:29Z with 2 applied events to one built " \
            "2026-05-01T00:00:00Z with 2" in err and "[mirror.rollback]" in err
     assert "would roll back published documents" in err
-    assert _tree(out) == before
+    assert tree(out) == before
     assert main(["build", str(site), "-o", str(out), "-q", "--allow-rollback"]) == 0
     assert json.loads((out / f"pith/{current['pith_number'].split(':')[2]}/bundle.json").read_text())["built_at"] == \
         "2026-05-01T00:00:00Z"

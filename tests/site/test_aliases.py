@@ -8,22 +8,23 @@ import json
 
 from bs4 import BeautifulSoup
 
-from sitegen.cli import main
-from sitegen.pith.routes import alias_paths
-from sitegen.site.aliasmap import alias_params
-from sitegen.site.aliases import AliasTarget, group_aliases
-from sitegen.site.lookup import shard_of
+from helpers import build
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_record, make_site
+from sitegen.pith.routes import alias_paths
+from sitegen.site.aliases import AliasTarget, group_aliases
+from sitegen.site.aliasmap import alias_params
+from sitegen.site.lookup import shard_of
 
 BASE = "https://mirror.test/"
 
 
-def _build(tmp_path, toml: str = "", **kw):
+def make_and_build(tmp_path, toml: str = "", **kw):
+    """A site made by :func:`make_site` (``kw``) with ``toml``, built; the output tree."""
     site = make_site(tmp_path, **kw)
     if toml:
         (site / "sitegen.toml").write_text(toml)
     out = tmp_path / "out"
-    assert main(["build", str(site), "-o", str(out), "--base-url", BASE, "-q"]) == 0
+    assert build(site, out, base_url=BASE) == 0
     return out
 
 
@@ -43,7 +44,7 @@ def resolve(out, alias: str) -> list[str]:
 
 
 def test_every_alias_of_every_seed_resolves_through_the_maps(tmp_path):
-    out = _build(tmp_path, test_key=False)
+    out = make_and_build(tmp_path, test_key=False)
     for path in SEED_RECORDS + SEED_BUNDLES:
         doc = load_json(path)
         suffix = doc["pith_number"].split(":")[2]
@@ -58,7 +59,7 @@ def test_unversioned_id_and_doi_resolve_to_the_newest_version_and_list_all(tmp_p
     v1 = make_record(arxiv_id="hep-lat/0305021", version=1, title="Lattice paper")
     v2 = make_record(arxiv_id="hep-lat/0305021", version=2, title="Lattice paper")
     s1, s2 = (d["pith_number"].split(":")[2] for d in (v1, v2))
-    out = _build(tmp_path, seeds=False, docs={"v1.json": v1, "v2.json": v2})
+    out = make_and_build(tmp_path, seeds=False, docs={"v1.json": v1, "v2.json": v2})
     assert resolve(out, "hep-lat/0305021") == [s2, s1]
     assert resolve(out, "10.48550/arXiv.hep-lat/0305021") == [s2, s1]
     assert resolve(out, "hep-lat/0305021v1") == [s1]
@@ -71,7 +72,7 @@ def test_alias_maps_shard_as_the_index_says_and_hold_every_record_once():
 
 
 def test_alias_pages_remain_an_option_for_small_mirrors(tmp_path):
-    out = _build(tmp_path, toml="alias_pages = true\n", test_key=False)
+    out = make_and_build(tmp_path, toml="alias_pages = true\n", test_key=False)
     doc = load_json(SEED_RECORDS[3])
     suffix = doc["pith_number"].split(":")[2]
     for folder in (f"arxiv/{doc['source']['id']}/", f"paper/{suffix[:8]}/"):
@@ -94,7 +95,7 @@ def test_ambiguous_short_prefix_gets_a_chooser_and_no_redirect():
 
 
 def test_api_graph_and_events_are_derived_for_bundles_only(tmp_path):
-    out = _build(tmp_path, test_key=False)
+    out = make_and_build(tmp_path, test_key=False)
     bundle = load_json(SEED_BUNDLES[0])
     suffix = bundle["pith_number"].split(":")[2]
     graph = json.loads((out / f"api/pith-number/{suffix}/graph.json").read_text())

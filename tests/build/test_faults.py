@@ -17,13 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pithfactory import REPO, make_record, make_site
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from helpers import CHILD_ENV, build_in_child, tree
+from pithfactory import make_record, make_site
 
 
 def same_tree(published: dict[str, bytes], reference: dict[str, bytes]) -> bool:
@@ -33,11 +28,6 @@ def same_tree(published: dict[str, bytes], reference: dict[str, bytes]) -> bool:
     if {k: v for k, v in published.items() if k != snap} != {k: v for k, v in reference.items() if k != snap}:
         return False
     return json.loads(published[snap])["tree_sha256"] == json.loads(reference[snap])["tree_sha256"]
-
-
-def build(site: Path, out: Path, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
-                          capture_output=True, text=True, env=ENV, **kw)
 
 
 def generated(n: int, start: int = 0) -> dict:
@@ -65,7 +55,7 @@ def two_versions(tmp_path_factory):
     refs = {}
     for version in ("A", "B"):
         use(version)
-        assert build(site, root / f"ref-{version}").returncode == 0
+        assert build_in_child(site, root / f"ref-{version}").returncode == 0
         refs[version] = tree(root / f"ref-{version}")
     assert refs["A"] != refs["B"] and gen.is_dir()
     return site, use, refs, root
@@ -87,43 +77,45 @@ def sitegen_files(published: dict[str, bytes]) -> dict[str, bytes]:
     return {k: v for k, v in published.items() if k not in FOREIGN}
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_never_leaves_a_mixed_tree(two_versions):
     """A full build (``--full``) is swapped in atomically: old tree or new tree;
     and the operator's own files survive every kill, wherever it lands."""
     site, use, refs, root = two_versions
     out = root / "published"
     use("A")
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     add_foreign(out)
     start = time.perf_counter()
     use("B")
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     duration = time.perf_counter() - start
     rng = random.Random(20261121)
     outcomes = {"A": 0, "B": 0}
     for trial in range(16):
         use("A")
         if sitegen_files(tree(out)) != refs["A"]:
-            assert build(site, out).returncode == 0
+            assert build_in_child(site, out).returncode == 0
         use("B")
         proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
-                                 "--full"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                 "--full"], env=CHILD_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.05, duration * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if not all((out / rel).exists() for rel in FOREIGN):  # killed while carrying them over:
-            assert build(site, out).returncode == 0  # the next build finishes it
+            assert build_in_child(site, out).returncode == 0  # the next build finishes it
         published = sitegen_files(tree(out))
         state = "A" if same_tree(published, refs["A"]) else "B" if same_tree(published, refs["B"]) else None
         assert state is not None, f"trial {trial}: the published tree is neither the old nor the new one"
         outcomes[state] += 1
     # Leftovers from killed builds are cleaned up by the next build, which succeeds.
-    assert build(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["B"])
+    assert build_in_child(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["B"])
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(".published")) == [
         ".published.lock", ".published.sitegen-cache"]  # no staging tree left behind
     assert outcomes["A"] > 0, outcomes  # some kills did land before the swap
 
 
+@pytest.mark.slow
 def test_sigkill_during_incremental_builds_leaves_whole_files_and_the_next_build_finishes(two_versions):
     """An incremental build replaces files one rename at a time: a kill leaves
     every file whole — each path and its bytes are A's or B's, nothing else —
@@ -132,19 +124,19 @@ def test_sigkill_during_incremental_builds_leaves_whole_files_and_the_next_build
     site, use, refs, root = two_versions
     out = root / "incremental"
     use("A")
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     add_foreign(out)
     use("B")
     start = time.perf_counter()
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     duration = time.perf_counter() - start
     rng = random.Random(20261122)
     for trial in range(12):
         use("A")
-        assert build(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["A"])
+        assert build_in_child(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["A"])
         use("B")
         proc = subprocess.Popen([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q"],
-                                env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                env=CHILD_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.02, duration * 1.1))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -152,7 +144,8 @@ def test_sigkill_during_incremental_builds_leaves_whole_files_and_the_next_build
             if path != "pith-mirror-snapshot.json":
                 assert path in refs["A"] or path in refs["B"], f"trial {trial}: {path} is in neither tree"
                 assert data in (refs["A"].get(path), refs["B"].get(path)), f"trial {trial}: {path} is torn"
-        assert build(site, out).returncode == 0 and same_tree(sitegen_files(tree(out)), refs["B"]), f"trial {trial}"
+        assert build_in_child(site, out).returncode == 0
+        assert same_tree(sitegen_files(tree(out)), refs["B"]), f"trial {trial}"
 
 
 @contextlib.contextmanager
@@ -167,12 +160,13 @@ def mounted(target: Path, *args: str):
         subprocess.run(["umount", "-l", str(target)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_full_disk_fails_cleanly_and_keeps_the_published_tree(two_versions, tmp_path):
-    site, use, refs, _ = two_versions
+    site, use, _refs, _ = two_versions
     use("A")
     with mounted(tmp_path / "disk", "-t", "tmpfs", "-o", "size=256m", "tmpfs") as disk:
         out = disk / "site"
-        assert build(site, out).returncode == 0
+        assert build_in_child(site, out).returncode == 0
         # Compared with itself, not with refs["A"]: Pagefind numbers pages in directory
         # order, which differs between tmpfs and ext4 (sitegen.search.index_bucket).
         before = tree(out)
@@ -181,7 +175,7 @@ def test_full_disk_fails_cleanly_and_keeps_the_published_tree(two_versions, tmp_
         # Leave 1 MB free: version B needs several more.
         subprocess.run(["mount", "-o", f"remount,size={used + 1_000_000}", str(disk)], check=True)
         use("B")
-        proc = build(site, out)
+        proc = build_in_child(site, out)
         use("A")
         assert proc.returncode == 1
         assert "No space left on device" in proc.stderr and "the published tree is unchanged" in proc.stderr
@@ -190,13 +184,14 @@ def test_full_disk_fails_cleanly_and_keeps_the_published_tree(two_versions, tmp_
         assert [p.name for p in disk.iterdir() if "staging" in p.name] == []  # space given back
 
 
+@pytest.mark.slow
 def test_read_only_filesystem_fails_cleanly(two_versions, tmp_path):
     site, use, refs, _ = two_versions
     use("A")
     src = tmp_path / "rw"
-    assert build(site, src / "site").returncode == 0
+    assert build_in_child(site, src / "site").returncode == 0
     with mounted(tmp_path / "ro", "--bind", "-o", "ro", str(src)) as ro:
-        proc = build(site, ro / "site")
+        proc = build_in_child(site, ro / "site")
         assert proc.returncode == 1 and "Read-only file system" in proc.stderr and "Traceback" not in proc.stderr
         assert tree(ro / "site") == refs["A"]
 
@@ -206,15 +201,16 @@ def _limit_file_size():
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
+@pytest.mark.slow
 def test_file_size_limit_fails_cleanly(two_versions, tmp_path):
     site, use, refs, _ = two_versions
     use("A")
     out = tmp_path / "site"
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     big = make_record(arxiv_id="2202.00001", abstract="x" * 40_000)
     (site / "content" / "big.json").write_text(__import__("json").dumps(big))
     try:
-        proc = build(site, out, preexec_fn=_limit_file_size)
+        proc = build_in_child(site, out, preexec_fn=_limit_file_size)
     finally:
         (site / "content" / "big.json").unlink()
     # The limit hits the output file or the build cache first; either is a clean error.
@@ -226,6 +222,6 @@ def test_file_size_limit_fails_cleanly(two_versions, tmp_path):
 def test_output_parent_that_is_a_file_fails_cleanly(tmp_path):
     site = make_site(tmp_path, seeds=False, docs=generated(2))
     (tmp_path / "blocker").write_text("not a directory")
-    proc = build(site, tmp_path / "blocker" / "site")
+    proc = build_in_child(site, tmp_path / "blocker" / "site")
     assert proc.returncode == 1 and "cannot prepare the output directory" in proc.stderr
     assert "Traceback" not in proc.stderr

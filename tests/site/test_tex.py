@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import string
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.site import tex
 from sitegen.site.tex import tex_to_html, tex_to_text

@@ -8,11 +8,11 @@ import json
 
 import orjson
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from pithfactory import REGISTRY_KEY, SEED_BUNDLES, SEED_RECORDS, TEST_KEY, canonical_record, load_json, sign_hex
 from sitegen.pith import canonical, keys, numbers
-from pithfactory import (REGISTRY_KEY, SEED_BUNDLES, SEED_RECORDS, TEST_KEY, canonical_record,
-                         load_json, sign_hex)
 
 SEEDS = SEED_RECORDS + SEED_BUNDLES
 REGISTRY_PUBLIC = bytes.fromhex("b2d552b68890857171a78b36a5dccf368a953413288c353f7c9d9d6f94b709b3")
@@ -65,7 +65,8 @@ def test_pith_number_year_comes_from_submitted_at_not_the_arxiv_id():
 @pytest.mark.parametrize("path", SEED_RECORDS, ids=lambda p: p.name)
 def test_title_canon_sha256_of_seed_title(path):
     doc = load_json(path)
-    assert canonical.title_canon_sha256(doc["paper"]["title"]) == doc["canonical_record"]["metadata"]["title_canon_sha256"]
+    metadata = doc["canonical_record"]["metadata"]
+    assert canonical.title_canon_sha256(doc["paper"]["title"]) == metadata["title_canon_sha256"]
 
 
 def test_registry_key_fingerprints_match_protocol():
@@ -131,7 +132,8 @@ def test_signature_is_over_raw_digest_bytes_not_hex_text():
 
 @pytest.mark.parametrize("value", [
     "pith:2017:bimli3thh5pshA56CBSKDVHQKR", "pith:2017:BIMLI3TH", "pith:17:BIMLI3THH5PSHA56CBSKDVHQKR",
-    "pith:2017:../../../../etc/passwd", "pith:2017:BIMLI3THH5PSHA56CBSKDVHQKR\n", "pith:2017:BIMLI3THH5PSHA56CBSKDVHQK1",
+    "pith:2017:../../../../etc/passwd", "pith:2017:BIMLI3THH5PSHA56CBSKDVHQKR\n",
+    "pith:2017:BIMLI3THH5PSHA56CBSKDVHQK1",
     None, 7,
 ])
 def test_parse_pith_number_rejects_malformed(value):

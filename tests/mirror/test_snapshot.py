@@ -11,16 +11,18 @@ import stat
 
 import pytest
 
-from sitegen.pith import keys
+from browser import serve
+from helpers import build
+from pithfactory import REGISTRY_KEY, SEED_RECORDS, load_json, make_record, make_site
 from sitegen.cli import main
 from sitegen.mirror.snapshot import SNAPSHOT_PATH, seal_tree, snapshot_sha256
 from sitegen.model import FileEntry
-from browser import serve
-from pithfactory import REGISTRY_KEY, SEED_RECORDS, load_json, make_record, make_site
+from sitegen.pith import keys
 
 
-def build(site, out, *extra):
-    assert main(["build", str(site), "-o", str(out), "-q", *extra]) == 0
+def build_snapshot(site, out, *extra):
+    """Build (must succeed); the snapshot it published."""
+    assert build(site, out, *extra) == 0
     return json.loads((out / SNAPSHOT_PATH).read_text())
 
 
@@ -33,7 +35,7 @@ def verify(target, *extra, state=None):
 def test_snapshot_lists_every_published_file_with_size_and_hash(tmp_path):
     site = make_site(tmp_path, test_key=False)
     out = tmp_path / "out"
-    snap = build(site, out)
+    snap = build_snapshot(site, out)
     assert snap["version"] == 1 and snap["snapshot_sha256"] == snapshot_sha256(snap)
     listed = {}
     for shard in snap["shards"]:
@@ -51,12 +53,12 @@ def test_snapshot_lists_every_published_file_with_size_and_hash(tmp_path):
 def test_version_is_stable_for_the_same_tree_and_grows_when_it_changes(tmp_path):
     site = make_site(tmp_path)
     out = tmp_path / "out"
-    first = (build(site, out), (out / SNAPSHOT_PATH).read_bytes())
-    assert build(site, out)["version"] == 1 and (out / SNAPSHOT_PATH).read_bytes() == first[1]
+    first = (build_snapshot(site, out), (out / SNAPSHOT_PATH).read_bytes())
+    assert build_snapshot(site, out)["version"] == 1 and (out / SNAPSHOT_PATH).read_bytes() == first[1]
     (site / "content" / "new.json").write_text(json.dumps(make_record(arxiv_id="2110.00001")))
-    assert build(site, out)["version"] == 2
+    assert build_snapshot(site, out)["version"] == 2
     (site / "content" / "new.json").unlink()
-    assert build(site, out)["version"] == 3  # removing a record is a new state too, never a rollback
+    assert build_snapshot(site, out)["version"] == 3  # removing a record is a new state too, never a rollback
 
 
 def test_keygen_signs_snapshots_and_never_overwrites_a_secret(tmp_path, capsys):
@@ -68,7 +70,7 @@ def test_keygen_signs_snapshots_and_never_overwrites_a_secret(tmp_path, capsys):
     assert "a mirror key already exists" in capsys.readouterr().err
     (site / "sitegen.toml").write_text('mirror_key = "mirror-key.secret.json"\n')
     out = tmp_path / "out"
-    snap = build(site, out)
+    snap = build_snapshot(site, out)
     public = load_json(site / "mirror-key.json")
     assert load_json(out / "pith-mirror-key.json") == public
     assert snap["signature"]["key_id"] == "mirror-2026"
@@ -93,7 +95,7 @@ def signed(tmp_path):
     main(["keygen", str(site), "--key-id", "mirror-2026"])
     (site / "sitegen.toml").write_text('mirror_key = "mirror-key.secret.json"\n')
     out = tmp_path / "out"
-    build(site, out)
+    build_snapshot(site, out)
     return site, out
 
 
@@ -107,7 +109,7 @@ def test_verify_a_clean_directory(signed, capsys):
 
 
 def test_verify_reports_changed_missing_and_extra_files(signed, capsys):
-    site, out = signed
+    _site, out = signed
     suffix = load_json(SEED_RECORDS[0])["pith_number"].split(":")[2]
     with open(out / "pith" / suffix / "index.html", "a") as f:
         f.write("<!-- injected -->")
@@ -157,13 +159,14 @@ def _reseal(out):
         (out / f.path).write_bytes(f.data)
 
 
+@pytest.mark.slow
 def test_verify_over_http_clean_tampered_and_rolled_back(tmp_path, capsys):
     site = make_site(tmp_path, test_key=False)
     old, new = tmp_path / "v1", tmp_path / "v2"
-    build(site, old)
+    build_snapshot(site, old)
     shutil.copytree(old, new)
     (site / "sitegen.toml").write_text('title = "Renamed mirror"\n')  # every page changes
-    assert build(site, new)["version"] == 2
+    assert build_snapshot(site, new)["version"] == 2
     state = tmp_path / "seen.json"
     served = tmp_path / "served"
     shutil.copytree(new, served)
@@ -185,7 +188,7 @@ def test_expired_snapshot_is_a_freeze(tmp_path, capsys):
     site = make_site(tmp_path, test_key=False)
     (site / "sitegen.toml").write_text("snapshot_valid_days = 7\n")
     out = tmp_path / "out"
-    snap = build(site, out)
+    snap = build_snapshot(site, out)
     assert snap["expires"] == "2026-06-02T05:38:29Z"
     assert verify(out) == 1  # today is after the content's date + 7 days
     assert "expired at 2026-06-02T05:38:29Z" in capsys.readouterr().err

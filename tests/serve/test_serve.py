@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from browser import chromium
+from helpers import like_a_terminal
 from pithfactory import REPO, SEED_RECORDS, load_json, make_record, make_site
 
 
@@ -91,7 +92,8 @@ def test_serve_uses_static_host_url_rules(served):
     assert status == 200 and final.endswith(f"/pith/{suffix}/") and ctype == "text/html"
     build = server_status(url)["build"]
     assert build.endswith("-1")
-    assert f'<script src="/__sitegen/client.js" data-build="{build}" data-base-path="/" defer></script></body>'.encode() in body
+    script = f'<script src="/__sitegen/client.js" data-build="{build}" data-base-path="/" defer></script></body>'
+    assert script.encode() in body
     assert fetch(f"{url}pith/{suffix}.json")[:2] == (200, "application/json")
     status, _, body, _ = fetch(f"{url}no/such/page/")
     assert status == 404 and b"Not found" in body
@@ -100,7 +102,8 @@ def test_serve_uses_static_host_url_rules(served):
     assert fetch(url + "assets/")[0] == 404  # no directory listings on static hosts
     assert fetch(url + "__sitegen/client.js")[:2] == (200, "text/javascript")
     assert fetch(url + "__sitegen/overlay.css")[:2] == (200, "text/css")
-    assert server_status(url) == {**server_status(url), "generation": 1, "base_path": "/", "failed": False, "problems": []}
+    status = server_status(url)
+    assert status == {**status, "generation": 1, "base_path": "/", "failed": False, "problems": []}
     assert not (site / "site").exists()  # the published output tree is not touched
 
 
@@ -114,6 +117,7 @@ def test_serve_rebuilds_when_content_changes(served):
     assert status == 200 and b"Freshly added" in body
 
 
+@pytest.mark.slow
 def test_serve_keeps_the_last_good_build_when_a_change_is_bad(served):
     site, url = served
     before = int(fetch(url + "__sitegen/generation")[2])
@@ -122,6 +126,7 @@ def test_serve_keeps_the_last_good_build_when_a_change_is_bad(served):
     assert int(fetch(url + "__sitegen/generation")[2]) == before and fetch(url)[0] == 200
 
 
+@pytest.mark.slow
 def test_open_page_reloads_after_a_template_change(served):
     site, url = served
     record = load_json(SEED_RECORDS[0])
@@ -172,6 +177,7 @@ def test_serve_rereads_sitegen_toml_and_rebuilds(served):
     assert b"Renamed mirror" in fetch(url)[2]
 
 
+@pytest.mark.slow
 def test_config_errors_show_in_the_overlay_while_the_last_good_build_stays(tmp_path):
     site = make_site(tmp_path)
     (site / "sitegen.toml").write_text('title = "Good mirror"\n')
@@ -203,6 +209,7 @@ def test_config_errors_show_in_the_overlay_while_the_last_good_build_stays(tmp_p
         assert page.dialogs == [] and page.evaluate("window.__csp") == []
 
 
+@pytest.mark.slow
 def test_failing_document_shows_escaped_in_the_overlay_until_fixed(served):
     site, url = served
     suffix = load_json(SEED_RECORDS[0])["pith_number"].split(":")[2]
@@ -233,6 +240,7 @@ def test_failing_document_shows_escaped_in_the_overlay_until_fixed(served):
         assert not server_status(url)["failed"] and page.dialogs == []
 
 
+@pytest.mark.slow
 def test_sub_path_base_url_is_previewed_at_the_same_path(tmp_path):
     site = make_site(tmp_path)
     (site / "sitegen.toml").write_text('base_url = "https://user.github.io/mirror/"\n')
@@ -270,6 +278,7 @@ def test_sub_path_base_url_is_previewed_at_the_same_path(tmp_path):
         assert fetch(root + "/")[3] == root + "/docs/pith/"
 
 
+@pytest.mark.slow
 def test_base_path_option_overrides_base_url(tmp_path):
     site = make_site(tmp_path)
     (site / "sitegen.toml").write_text('base_url = "https://user.github.io/mirror/"\n')
@@ -299,7 +308,7 @@ def test_ctrl_c_during_a_rebuild_stops_with_one_line_and_removes_the_build(tmp_p
     with open(log, "w") as err:  # a new session: the test plays the terminal and signals the whole group
         proc = subprocess.Popen([sys.executable, "-m", "sitegen", "serve", str(site), "--port", "0"],
                                 stdout=subprocess.PIPE, stderr=err, text=True, env=serve_env(site),
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=like_a_terminal)
     try:
         assert proc.stdout.readline().startswith("Serving "), log.read_text()
         (site / "sitegen.toml").write_text('title = "Renamed"\n')  # every page changes: a long rebuild

@@ -11,8 +11,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 
+from browser import chromium, serve
+from helpers import build, soup
+from pithfactory import (
+    REGISTRY_KEY,
+    REPO,
+    SEED_BUNDLES,
+    SEED_RECORDS,
+    keyring_of,
+    load_json,
+    make_bundle,
+    make_record,
+    make_site,
+)
 from sitegen.cli import main
 from sitegen.config import load_settings
 from sitegen.model import SourceFile
@@ -22,9 +34,6 @@ from sitegen.site.strings import SCRIPT_STRINGS, catalogue, placeholders, shippe
 from sitegen.site.theme import find_theme
 from sitegen.site.views import json_for_script, record_view, scholarly_article
 from sitegen.verify.documents import verify_documents
-from browser import chromium, serve
-from pithfactory import (REGISTRY_KEY, REPO, SEED_BUNDLES, SEED_RECORDS, keyring_of, load_json, make_bundle,
-                         make_record, make_site)
 
 BASE = "https://mirror.test/"
 SHOTS = Path(os.environ.get("SITEGEN_SCREENSHOTS", REPO / "tests" / "artifacts"))
@@ -34,18 +43,6 @@ TEX = make_record(arxiv_id="2101.09999", title='Schr\\"odinger equation for $\\p
 TEX_SUFFIX = TEX["pith_number"].split(":")[2]
 SEED_BUNDLE_SUFFIX = load_json(SEED_BUNDLES[0])["pith_number"].split(":")[2]
 PARTIALS = sorted(p.name for p in (REPO / "templates" / "record").glob("*.html"))
-
-
-def build(site: Path, out: Path, *args: str) -> int:
-    return main(["build", str(site), "-o", str(out), "--base-url", BASE, "-q", *args])
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_bytes(), "html.parser")
 
 
 def rich_site(root: Path, toml: str = "") -> Path:
@@ -69,12 +66,12 @@ def test_static_robots_headers_and_404_replace_the_generated_files(tmp_path):
     for name, data in OWN.items():
         (site / "static" / name).write_bytes(data)
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     assert {name: (out / name).read_bytes() for name in OWN} == OWN
     # an incremental build keeps them; taking them away brings the generated files back
-    assert build(site, out) == 0 and (out / "robots.txt").read_bytes() == OWN["robots.txt"]
+    assert build(site, out, base_url=BASE) == 0 and (out / "robots.txt").read_bytes() == OWN["robots.txt"]
     shutil.rmtree(site / "static")
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     assert "Sitemap: https://mirror.test/sitemap.xml" in (out / "robots.txt").read_text()
     assert "Access-Control-Allow-Origin" in (out / "_headers").read_text()
     assert "Not found" in soup(out / "404.html").h1.get_text()
@@ -85,7 +82,7 @@ def test_one_static_override_leaves_the_other_generated_files(tmp_path):
     (site / "static").mkdir()
     (site / "static" / "robots.txt").write_bytes(OWN["robots.txt"])
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     assert (out / "robots.txt").read_bytes() == OWN["robots.txt"]
     assert "Access-Control-Allow-Origin" in (out / "_headers").read_text()
     assert "Not found" in soup(out / "404.html").h1.get_text()
@@ -98,7 +95,7 @@ def test_other_static_collisions_still_fail(tmp_path, capsys, path):
     target = site / "static" / path
     target.parent.mkdir(parents=True)
     target.write_text("mine")
-    assert build(site, tmp_path / "out") == 1
+    assert build(site, tmp_path / "out", base_url=BASE) == 1
     assert f"{path}: two files map to this output path" in capsys.readouterr().err
     assert not (tmp_path / "out" / "index.html").exists()
 
@@ -114,7 +111,7 @@ def test_extra_css_and_head_partial_are_on_every_page(tmp_path):
     (site / "templates" / "_head.html").write_text('<meta name="theme-color" content="#8250df">\n')
     (site / "sitegen.toml").write_text('extra_css = ["assets/custom.css", "print.css"]\n')
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     pages = sorted(out.rglob("*.html"))
     assert len(pages) > 20
     for page in pages:
@@ -138,7 +135,7 @@ def test_extra_css_and_head_partial_are_on_every_page(tmp_path):
 def test_bad_extra_css_is_a_config_error(tmp_path, capsys, value, message):
     site = make_site(tmp_path, test_key=False)
     (site / "sitegen.toml").write_text(f"extra_css = {value}\n")
-    assert build(site, tmp_path / "out") == 1
+    assert build(site, tmp_path / "out", base_url=BASE) == 1
     assert message in capsys.readouterr().err
 
 
@@ -187,10 +184,10 @@ def test_overriding_one_record_partial_changes_only_its_section(tmp_path, entrie
 def test_overriding_a_partial_rerenders_an_incremental_build(tmp_path):
     site = make_site(tmp_path, test_key=False)
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     (site / "templates" / "record").mkdir(parents=True)
     (site / "templates" / "record" / "cite.html").write_text('  <p class="cite-me">{{ r.suffix }}</p>\n')
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     pages = list((out / "pith").glob("*/index.html"))
     assert len(pages) == 5 and all(soup(p).select_one("p.cite-me") and not soup(p).find(id="cite-h") for p in pages)
 
@@ -266,7 +263,7 @@ def _visible_text(page: Path) -> str:
 def test_german_site_renders_german_ui_strings_and_lang(tmp_path):
     site = rich_site(tmp_path, 'language = "de"\n')
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     bundle_page = out / "pith" / SEED_BUNDLE_SUFFIX / "index.html"
     html = soup(bundle_page)
     assert html.html["lang"] == "de" and html.html["data-copy-text"] == "Kopieren"
@@ -286,19 +283,21 @@ def test_german_site_renders_german_ui_strings_and_lang(tmp_path):
         left = [s for s in ENGLISH_UI if re.search(rf"(?<![\w-]){re.escape(s)}(?![\w-])", text)]
         assert left == [], (page, left)
     home = soup(out / "index.html")
-    assert home.h2.get_text() == "Neueste Einträge" and "verifizierte Pith-Einträge" in home.select_one(".counts").get_text()
+    assert home.h2.get_text() == "Neueste Einträge"
+    assert "verifizierte Pith-Einträge" in home.select_one(".counts").get_text()
     assert home.select_one("input#q")["placeholder"].startswith("Titel, Autor")
     assert soup(out / "years" / "index.html").h1.get_text() == "Einträge nach Jahr"
     assert soup(out / "categories" / "index.html").h1.get_text() == "Einträge nach arXiv-Kategorie"
     listing = soup(out / "years" / "2017" / "index.html")  # three 2017 seeds, two per page
-    assert listing.h1.get_text() == "Einträge aus 2017" and listing.select_one('a[rel="next"]').get_text() == "Ältere Einträge →"
+    assert listing.h1.get_text() == "Einträge aus 2017"
+    assert listing.select_one('a[rel="next"]').get_text() == "Ältere Einträge →"
     assert "neueste Einträge" in (out / "feed.xml").read_text()
 
 
 def test_a_regional_tag_uses_its_language_and_keeps_the_tag(tmp_path):
     site = make_site(tmp_path, test_key=False)
     (site / "sitegen.toml").write_text('language = "de-CH"\n')
-    assert build(site, tmp_path / "out") == 0
+    assert build(site, tmp_path / "out", base_url=BASE) == 0
     html = soup(tmp_path / "out" / "index.html")
     assert html.html["lang"] == "de-CH" and html.h2.get_text() == "Neueste Einträge"
 
@@ -309,7 +308,7 @@ def test_site_strings_override_and_fall_back_to_english(tmp_path):
                                        '[strings.record]\nabstract = "Résumé (extrait)"\n'
                                        'checks_passed = "{n} vérifications réussies."\n')
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     home = soup(out / "index.html")
     assert home.html["lang"] == "fr" and home.h2.get_text() == "Derniers articles"
     assert home.select_one("a.skip").get_text() == "Skip to content"  # not translated: English
@@ -325,7 +324,7 @@ def test_a_site_table_holds_strings_for_the_sites_own_templates(tmp_path):
         "  <p class=\"pdf\"><a href=\"{{ r.pdf_url }}\">{{ _('site.pdf_link', id=r.arxiv_id) }}</a></p>\n")
     (site / "sitegen.toml").write_text('language = "de"\n[strings.site]\npdf_link = "PDF von {id} bei arXiv"\n')
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     link = soup(out / "pith" / "BIMLI3THH5PSHA56CBSKDVHQKR" / "index.html").select_one("p.pdf a")
     assert link.get_text() == "PDF von 1709.05011 bei arXiv"
 
@@ -342,25 +341,26 @@ def test_a_site_table_holds_strings_for_the_sites_own_templates(tmp_path):
 def test_bad_language_or_strings_are_config_errors(tmp_path, capsys, toml, message):
     site = make_site(tmp_path, test_key=False)
     (site / "sitegen.toml").write_text(toml)
-    assert build(site, tmp_path / "out") == 1
+    assert build(site, tmp_path / "out", base_url=BASE) == 1
     assert message in capsys.readouterr().err
 
 
 def test_changing_the_language_rerenders_an_incremental_build(tmp_path):
     site = make_site(tmp_path, test_key=False)
     out = tmp_path / "out"
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     (site / "sitegen.toml").write_text('language = "de"\n')
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     assert all(soup(p).html["lang"] == "de" for p in out.rglob("*.html"))
     (site / "sitegen.toml").write_text('language = "de"\n[strings]\n"record.abstract" = "Kurzfassung"\n')
-    assert build(site, out) == 0
+    assert build(site, out, base_url=BASE) == 0
     assert "Kurzfassung" in next(p for p in (out / "pith").glob("*/index.html") if "abstract-h" in p.read_text()) \
         .read_text()
 
 
 # -- in Chromium ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_extra_css_passes_the_csp_and_german_record_page_screenshot(tmp_path):
     """extra_css is applied under style-src 'self' (no violation), while an
     inline <style> in _head.html is blocked (the positive control: the

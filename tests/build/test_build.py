@@ -11,12 +11,11 @@ from pathlib import Path
 
 import html5lib
 import pytest
-from bs4 import BeautifulSoup
 
-from sitegen.pith import canonical
+from helpers import soup, tree, tree_stats
+from pithfactory import REGISTRY_KEY, REPO, SEED_BUNDLES, SEED_RECORDS, load_json, make_bundle, make_record, make_site
 from sitegen.cli import main
-from pithfactory import (REGISTRY_KEY, REPO, SEED_BUNDLES, SEED_RECORDS, load_json, make_bundle,
-                         make_record, make_site)
+from sitegen.pith import canonical
 from sitegen.site.authors import parse_authors
 
 BASE = "https://mirror.test/"
@@ -26,19 +25,6 @@ BUNDLES = {load_json(p)["pith_number"].split(":")[2]: (p, load_json(p)) for p in
 
 def run(*args: str) -> int:
     return main(["build", *args])
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino)
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_bytes(), "html.parser")
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +70,8 @@ def test_record_page_shows_the_document(built, suffix):
     page = soup(built / f"pith/{suffix}/index.html")
     paper, cr, receipt = doc["paper"], doc["canonical_record"], doc["receipt"]
     assert page.h1.get_text() == paper["title"]
-    assert [li.get_text() for li in page.select("ul.authors li")] == [a.name for a in parse_authors(paper["authors_text"])]
+    authors = [a.name for a in parse_authors(paper["authors_text"])]
+    assert [li.get_text() for li in page.select("ul.authors li")] == authors
     assert page.select_one(".pith-number .short").get_text() == doc["short_pith_number"]
     assert page.select_one(".pith-number code").get_text() == doc["pith_number"]
     arxiv = page.select_one(".source a")
@@ -124,8 +111,8 @@ def test_bundle_page_uses_the_signed_graph_snapshot(built):
     assert page.find("a", href=f"/pith/{suffix}/bundle.json") is not None
     assert page.find("a", href=f"/pith/{suffix}/state.json") is not None
     rows = page.select("table tbody tr")
-    assert [r.find("code").get_text() for r in rows if r.find("code") and r.find("code").get_text().startswith("sha256:")] == \
-        [e["event_id"] for e in doc["events"]]
+    codes = [r.find("code").get_text() for r in rows if r.find("code")]
+    assert [c for c in codes if c.startswith("sha256:")] == [e["event_id"] for e in doc["events"]]
     recipe = page.select_one("#verify-recipe").get_text()
     assert f"{BASE}pith/{suffix}/bundle.json" in recipe
     assert "bundle.state.replay" in {tr.find_all("td")[1].get_text() for tr in page.select("table.checks tbody tr")}
@@ -207,7 +194,7 @@ def _internal_links(root: Path) -> set[str]:
     links = set()
     for page in root.rglob("*.html"):
         for tag in soup(page).find_all(["a", "link"]):
-            href = tag.get("href", "")
+            href = str(tag.get("href", ""))
             if href.startswith("/"):
                 links.add(href)
     return links
@@ -236,11 +223,11 @@ def test_rebuild_keeps_unchanged_files_and_their_mtimes(tmp_path, capsys):
     site = make_site(tmp_path, test_key=False)
     out = tmp_path / "out"
     assert run(str(site), "-o", str(out)) == 0
-    before = snapshot(out)
+    before = tree_stats(out)
     capsys.readouterr()
     assert run(str(site), "-o", str(out)) == 0
     assert f"(0 written, {len(before)} unchanged)" in capsys.readouterr().out
-    after = snapshot(out)
+    after = tree_stats(out)
     assert {k: v[:2] for k, v in after.items()} == {k: v[:2] for k, v in before.items()}
 
 
@@ -248,7 +235,7 @@ def test_failed_build_reports_every_bad_file_and_leaves_output_untouched(tmp_pat
     site = make_site(tmp_path, test_key=False)
     out = tmp_path / "out"
     assert run(str(site), "-o", str(out), "-q") == 0
-    before = snapshot(out)
+    before = tree_stats(out)
     forged = load_json(SEED_RECORDS[0])
     forged["receipt"]["signature_b64"] = "A" + forged["receipt"]["signature_b64"][1:]
     (site / "content" / "records" / "forged.json").write_text(json.dumps(forged))
@@ -259,7 +246,7 @@ def test_failed_build_reports_every_bad_file_and_leaves_output_untouched(tmp_pat
     assert "content/records/forged.json: receipt.signature_b64: does not verify with key pith-v1-2026-05" in err
     assert "content/records/broken.json: not valid JSON" in err
     assert "2 of 7 content files failed verification" in err and "left unchanged" in err
-    assert snapshot(out) == before
+    assert tree_stats(out) == before
     # No staging tree is left behind; the build cache beside the output is kept.
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == [".out.lock",
                                                                                      ".out.sitegen-cache"]
@@ -300,7 +287,8 @@ def test_source_date_epoch_sets_the_build_time(tmp_path, monkeypatch):
 
 def test_sitegen_toml_settings_and_cli_flags_win(tmp_path):
     site = make_site(tmp_path, test_key=False)
-    (site / "sitegen.toml").write_text('title = "My Mirror"\nbase_url = "https://m.example/x/"\noutput_dir = "public"\n')
+    (site / "sitegen.toml").write_text('title = "My Mirror"\nbase_url = "https://m.example/x/"\n'
+                                       'output_dir = "public"\n')
     assert run(str(site), "-q") == 0
     index = soup(site / "public" / "index.html")
     assert index.h1.get_text() == "My Mirror" and index.find("link", rel="canonical")["href"] == "https://m.example/x/"
@@ -334,12 +322,12 @@ def test_static_file_colliding_with_a_generated_page_fails_cleanly(tmp_path, cap
     site = make_site(tmp_path, test_key=False)
     out = tmp_path / "out"
     assert run(str(site), "-o", str(out), "-q") == 0
-    before = snapshot(out)
+    before = tree_stats(out)
     (site / "static").mkdir()
     (site / "static" / "index.html").write_text("<p>mine</p>")
     assert run(str(site), "-o", str(out), "-q") == 1
     assert "index.html: two files map to this output path" in capsys.readouterr().err
-    assert snapshot(out) == before
+    assert tree_stats(out) == before
 
 
 def test_missing_keys_fail_the_build_even_with_skip_invalid(tmp_path, capsys):

@@ -12,14 +12,28 @@ from pathlib import Path
 
 import pytest
 
+from conformance.cases import flip
+from conformance.forgery import BUNDLE_ATTACKS, FACTORY_ATTACKS, FACTORY_RECORD_ATTACKS, RECORD_ATTACKS
+from pithfactory import (
+    ATTACKER_KEY,
+    OTHER_KEY_ID,
+    SEED_BUNDLES,
+    SEED_RECORDS,
+    TEST_KEY,
+    TEST_KEY_ID,
+    key_document,
+    keyring_of,
+    limited_key_documents,
+    load_json,
+    make_bundle,
+    make_record,
+    resign_bundle,
+    sign_event,
+    sign_hex,
+    signing_key,
+)
 from sitegen.model import ParsedDocument, SourceFile
 from sitegen.verify.documents import verify_documents
-from pithfactory import (ATTACKER_KEY, OTHER_KEY_ID, SEED_BUNDLES, SEED_RECORDS, TEST_KEY, TEST_KEY_ID,
-                         key_document, keyring_of, limited_key_documents, load_json, make_bundle, make_record, resign_bundle,
-                         sign_event, sign_hex, signing_key)
-
-from conformance.cases import flip  # noqa: E402
-from conformance.forgery import BUNDLE_ATTACKS, FACTORY_ATTACKS, FACTORY_RECORD_ATTACKS, RECORD_ATTACKS  # noqa: E402
 
 REGISTRY = load_json(SEED_RECORDS[0].parent.parent / "keys" / "pith-v1-2026-05.json")
 KEYRING = keyring_of(REGISTRY, key_document(), *limited_key_documents())
@@ -88,12 +102,12 @@ def test_seed_bundle_attack_is_rejected(name, mutate, check, field):
 
 
 def _only_failure(doc, kind="bundle"):
-    failed, problems = _fails(doc, kind)
+    failed, _problems = _fails(doc, kind)
     return failed
 
 
 def test_factory_bundle_verifies_with_test_key():
-    reports, entries, problems = _verify((make_bundle(), "bundle", "b.json"))
+    _reports, entries, problems = _verify((make_bundle(), "bundle", "b.json"))
     assert problems == [] and len(entries) == 1
 
 
@@ -156,7 +170,7 @@ def test_unsupported_event_type_is_rejected():
 def test_two_documents_claiming_one_pith_number_are_both_rejected():
     twin = copy.deepcopy(RECORD)
     twin["paper"]["abstract_excerpt"] = "A different unsigned abstract."
-    reports, entries, problems = _verify((RECORD, "record", "a.json"), (twin, "record", "b.json"))
+    _reports, entries, problems = _verify((RECORD, "record", "a.json"), (twin, "record", "b.json"))
     assert entries == []
     assert {(p.file, p.check) for p in problems} == {("a.json", "mirror.unique"), ("b.json", "mirror.unique")}
     assert "claimed by 2 documents" in problems[0].message
@@ -169,7 +183,7 @@ def test_record_and_bundle_that_disagree_are_rejected():
                          authors="Grace Hopper, Edsger W. Dijkstra", abstract="Bundled.")
     bundle = make_bundle()
     assert record["pith_number"] == bundle["pith_number"]
-    reports, entries, problems = verify_documents(
+    _reports, entries, problems = verify_documents(
         [_doc(record, "record", "r.json"), _doc(bundle, "bundle", "b.json")], keyring)
     assert entries == []
     assert ("r.json", "mirror.agreement", "receipt.signature_b64") in {(p.file, p.check, p.field) for p in problems}
@@ -178,7 +192,7 @@ def test_record_and_bundle_that_disagree_are_rejected():
 
 def test_record_and_bundle_that_agree_form_one_entry():
     record = make_record(title="A Bundled Paper", arxiv_id="2102.00007")
-    reports, entries, problems = _verify((record, "record", "r.json"), (make_bundle(), "bundle", "b.json"))
+    _reports, entries, problems = _verify((record, "record", "r.json"), (make_bundle(), "bundle", "b.json"))
     assert problems == [] and len(entries) == 1
     assert entries[0].record is not None and entries[0].bundle is not None
 
@@ -186,7 +200,7 @@ def test_record_and_bundle_that_agree_form_one_entry():
 def test_test_key_signs_and_registry_key_does_not_cover_it():
     # A record validly signed by the test key is rejected by a keyring holding only the registry key.
     from sitegen.verify.documents import verify_documents as vd
-    reports, entries, problems = vd([_doc(make_record(), "record", "t.json")], keyring_of(REGISTRY))
+    _reports, _entries, problems = vd([_doc(make_record(), "record", "t.json")], keyring_of(REGISTRY))
     assert ("record.receipt.key", "receipt.key_id") in {(p.check, p.field) for p in problems}
     assert TEST_KEY_ID in problems[0].message or any(TEST_KEY_ID in p.message for p in problems)
     assert sign_hex(TEST_KEY, "0" * 64)  # the key is real, deterministic

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.cli import main
 from browser import chromium, serve
-from pithfactory import CONTENT, REPO, load_json, make_record, make_site, SEED_RECORDS
+from pithfactory import CONTENT, REPO, SEED_RECORDS, load_json, make_record, make_site
+from sitegen.cli import main
 
 SHOTS = Path(os.environ.get("SITEGEN_SCREENSHOTS", REPO / "tests" / "artifacts"))
 TEX_TITLE = 'Schr\\"odinger equation for $\\pi=3+1/8$ in $d\\geq 3$'
@@ -136,6 +136,7 @@ def test_dark_mode_follows_the_system(site):
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
 
 
+@pytest.mark.slow
 def test_phone_viewport_has_no_horizontal_scroll_and_screenshots_are_saved(site):
     base, browser = site
     SHOTS.mkdir(parents=True, exist_ok=True)

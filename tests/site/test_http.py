@@ -10,9 +10,9 @@ import urllib.request
 import pytest
 from bs4 import BeautifulSoup
 
-from sitegen.cli import main
 from browser import serve
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_site
+from sitegen.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +99,12 @@ def test_every_internal_link_of_every_page_resolves_over_http(served):
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the recipe uses curl")
 @pytest.mark.parametrize("path", [SEED_RECORDS[0], SEED_BUNDLES[0]], ids=["record", "bundle"])
 def test_the_pages_verify_recipe_works_against_this_mirror(served, tmp_path, path):
-    base, out = served
+    _base, out = served
     doc = load_json(path)
     s = doc["pith_number"].split(":")[2]
-    recipe = BeautifulSoup((out / f"pith/{s}/index.html").read_bytes(), "html.parser").select_one("#verify-recipe").get_text()
-    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    page = BeautifulSoup((out / f"pith/{s}/index.html").read_bytes(), "html.parser")
+    recipe = page.select_one("#verify-recipe").get_text()
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", recipe], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == doc["canonical_sha256"]

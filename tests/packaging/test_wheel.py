@@ -7,19 +7,7 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
-from pithfactory import REPO, make_site
-
-
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(REPO)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    (path,) = out.glob("sitegen-*.whl")
-    return path
+from pithfactory import make_site
 
 
 def test_wheel_contains_templates_and_static_files(wheel):

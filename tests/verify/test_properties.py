@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from pithfactory import REGISTRY_KEY, SEED_BUNDLES, SEED_RECORDS, key_document, keyring_of, load_json
+from sitegen.model import ParsedDocument, SourceFile
 from sitegen.pith import canonical
 from sitegen.pith.strict_json import classify, parse_strict_json
-from sitegen.model import ParsedDocument, SourceFile
 from sitegen.verify.documents import verify_document
-from pithfactory import REGISTRY_KEY, SEED_BUNDLES, SEED_RECORDS, key_document, keyring_of, load_json
 
 KEYRING = keyring_of(load_json(REGISTRY_KEY), key_document())
 RECORD_BYTES = SEED_RECORDS[0].read_bytes()
@@ -53,12 +55,13 @@ def _paths(node, prefix=()):
     yield prefix
     if isinstance(node, dict):
         for k, v in node.items():
-            yield from _paths(v, prefix + (k,))
+            yield from _paths(v, (*prefix, k))
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            yield from _paths(v, prefix + (i,))
+            yield from _paths(v, (*prefix, i))
 
 
+@pytest.mark.slow
 @PROFILE
 @given(st.data(), json_values, st.sampled_from(["record", "bundle"]))
 def test_any_subtree_replaced_by_any_json_never_crashes_the_verifier(data, value, kind):
