@@ -384,6 +384,24 @@ def test_backslash_link_cannot_become_protocol_relative(content):
     assert hrefs(page(content, "x").html) == ["/%5Cevil.example/"]
 
 
+def test_raw_html_in_a_page_is_shown_as_text_never_as_markup():
+    _, html = render_markdown("x", "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+                                   "Text <b>bold</b> and `<i>code</i>`\n")
+    assert "<script" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<code>&lt;i&gt;code&lt;/i&gt;</code>" in html
+
+
+def test_the_title_is_the_first_level_1_heading_else_the_slug_made_readable():
+    assert render_markdown("about", "About us\n===\n\ntext")[0] == "About us"  # setext
+    assert render_markdown("about", "## Second\n\n# First *one*\n")[0] == "First one"
+    assert render_markdown("guide/getting-started", "no heading")[0] == "Getting started"
+
+
+def test_an_image_as_a_data_url_is_kept():
+    _, html = render_markdown("x", "![dot](data:image/png;base64,iVBORw0KGgo=)")
+    assert hrefs(html) == ["data:image/png;base64,iVBORw0KGgo="]
+
+
 # -- in a build -------------------------------------------------------------------------------
 
 def build_site(tmp_path: Path, pages: dict[str, str], *args: str, toml: str = "") -> tuple[int, Path]:
