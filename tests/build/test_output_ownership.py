@@ -40,6 +40,7 @@ def test_building_into_a_directory_sitegen_did_not_make_is_refused_and_loses_not
     assert tree(out) == before
 
 
+@pytest.mark.slow
 def test_force_publishes_into_a_git_worktree_and_every_foreign_file_survives_every_build(site, tmp_path):
     out = tmp_path / "gh-pages"
     before = git_worktree(out)
@@ -68,6 +69,7 @@ def test_a_directory_holding_only_git_is_a_fresh_worktree_and_needs_no_force(sit
     assert (out / ".git" / "HEAD").read_bytes() == head and (out / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_a_sitegen_tree_with_user_files_needs_no_force_and_keeps_them(site, tmp_path):
     out = tmp_path / "out"
     assert build_in_child(site, out).returncode == 0
@@ -80,6 +82,7 @@ def test_a_sitegen_tree_with_user_files_needs_no_force_and_keeps_them(site, tmp_
     assert (out / ".well-known" / "security.txt").is_file()
 
 
+@pytest.mark.slow
 def test_files_sitegen_no_longer_publishes_are_removed_by_a_full_build(site, tmp_path):
     out = tmp_path / "out"
     suffix = make_record(arxiv_id="2301.00001")["pith_number"].split(":")[2]
@@ -91,6 +94,7 @@ def test_files_sitegen_no_longer_publishes_are_removed_by_a_full_build(site, tmp
     assert not [p for p in tree(out) if suffix in p]
 
 
+@pytest.mark.slow
 def test_a_foreign_file_in_the_way_of_the_new_tree_is_kept_aside_not_deleted(site, tmp_path):
     out = tmp_path / "out"
     assert build_in_child(site, out).returncode == 0
@@ -103,6 +107,7 @@ def test_a_foreign_file_in_the_way_of_the_new_tree_is_kept_aside_not_deleted(sit
     assert kept.read_text() == "a file where the alias folder will go\n"
 
 
+@pytest.mark.slow
 def test_an_output_path_through_a_symlink_publishes_into_the_real_directory(site, tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
@@ -125,6 +130,7 @@ def test_the_builder_refuses_an_output_directory_that_is_a_symlink(site, tmp_pat
     assert list((tmp_path / "real").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_damaged_snapshot_makes_the_tree_foreign_so_nothing_is_deleted(site, tmp_path):
     out = tmp_path / "out"
     assert build_in_child(site, out).returncode == 0

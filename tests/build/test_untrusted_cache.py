@@ -36,6 +36,7 @@ def _same_but_snapshot(a, b):
 
 @pytest.mark.parametrize("journal", [b"\x00\xff garbage", b'{"journal": "sitegen-apply-1", "paths": 7}',
                                      b'{"journal": "sitegen-apply-1", "paths": ["../../etc/passwd"]}', b"[]"])
+@pytest.mark.slow
 def test_damaged_write_journal_means_a_full_build_not_a_crash(built, journal):
     site, out, cache = built
     (cache / "journal.json").write_bytes(journal)
@@ -58,6 +59,7 @@ def test_journal_of_deletions_deletes_nothing_when_the_build_then_fails_verifica
     assert tree(out) == before  # nothing deleted before (or instead of) a verified tree
 
 
+@pytest.mark.slow
 def test_a_symlink_planted_in_the_output_tree_never_redirects_a_write(built, tmp_path):
     site, out, _cache = built
     outside = tmp_path / "outside"
@@ -75,6 +77,7 @@ def test_a_symlink_planted_in_the_output_tree_never_redirects_a_write(built, tmp
     assert not target.is_symlink() and (target / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_a_forged_cache_row_cannot_make_a_build_delete_a_users_file(built):
     site, out, cache = built
     (out / ".git").mkdir()
@@ -90,6 +93,7 @@ def test_a_forged_cache_row_cannot_make_a_build_delete_a_users_file(built):
     assert (out / ".git" / "config").read_text() == "[core]\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("summary", ['{"x": 1}', "not json", '{"suffix": 5}'])
 def test_a_damaged_record_summary_in_the_cache_means_a_full_build(built, tmp_path, summary):
     site, out, cache = built
@@ -122,6 +126,7 @@ def test_markup_stored_in_the_cache_is_published_as_text(built, tmp_path):
             assert b"<script>alert(1)</script>" not in data, path
 
 
+@pytest.mark.slow
 def test_a_cache_that_is_not_a_database_is_replaced(built):
     site, out, cache = built
     (cache / "store.sqlite").write_bytes(b"this is not sqlite" * 100)
@@ -131,6 +136,7 @@ def test_a_cache_that_is_not_a_database_is_replaced(built):
     assert proc.returncode == 0 and "cache is damaged" in proc.stdout and "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_a_cache_that_is_a_symlink_is_replaced_not_followed(built, tmp_path):
     site, out, cache = built
     elsewhere = tmp_path / "elsewhere.sqlite"
@@ -143,6 +149,7 @@ def test_a_cache_that_is_a_symlink_is_replaced_not_followed(built, tmp_path):
     assert proc.returncode == 0 and elsewhere.read_bytes() == b"precious"
 
 
+@pytest.mark.slow
 def test_a_published_document_with_a_naive_timestamp_is_not_a_crash(built):
     site, out, _cache = built
     doc_path = next((out / "pith").glob("*.json"))

@@ -331,6 +331,7 @@ def test_endless_or_oversized_file_body_is_read_only_to_its_listed_size(tree, ca
     assert_clean(out, err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("behaviour", [trickle_body, trickle_headers], ids=["body", "headers"])
 def test_trickling_server_is_cut_off_at_the_deadline(tree, capsys, behaviour):
     start = time.monotonic()
@@ -369,6 +370,7 @@ def test_redirect_from_https_down_to_http_is_refused():
         mirror_source._Redirects().redirect_request(req, None, 302, "Found", {}, "http://mirror.example/robots.txt")
 
 
+@pytest.mark.slow
 def test_clean_mirror_over_http_verifies(tree, capsys):
     with hostile_server(tree, {}) as base:
         code, out, err = run(capsys, base)
@@ -428,6 +430,7 @@ def test_without_keys_documents_are_not_verified_and_the_result_says_so(tree, tm
     assert "documents: " not in out.replace("documents: NOT verified", "")
 
 
+@pytest.mark.slow
 def test_url_target_uses_the_current_directorys_keys(tree, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(make_site(tmp_path / "operator", test_key=False))
     with hostile_server(tree, {}) as base:

@@ -7,7 +7,11 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from pithfactory import make_site
+
+pytestmark = pytest.mark.slow  # a wheel is built with pip (once per run)
 
 
 def test_wheel_contains_templates_and_static_files(wheel):

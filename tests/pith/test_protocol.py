@@ -159,6 +159,7 @@ def test_canonical_json_is_a_fixed_point_of_parse(value):
     assert canonical.canonical_json(json.loads(once)) == once
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(json_values.filter(lambda v: not _has_float(v)))
 def test_canonical_json_equals_orjson_for_integer_documents(value):

@@ -88,6 +88,7 @@ def test_500_then_success_lands(resolver):
     assert up.paths().count(f"pith/{S1}.json") == 3
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_is_honoured(resolver):
     up, site = resolver
     up.faults[f"pith/{S1}.json"] = ["429:1"]
@@ -123,6 +124,7 @@ def test_an_endless_body_stops_at_the_size_cap(resolver):
     assert landed(site) == ALL - {f"records/{S1}.json"}
 
 
+@pytest.mark.slow
 def test_a_body_dripping_slowly_hits_the_deadline(resolver):
     up, site = resolver
     up.faults[f"pith/{S1}.json"] = ["drip"]

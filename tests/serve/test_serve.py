@@ -84,6 +84,7 @@ def wait_for_generation(url, above, timeout=30.0):
     raise AssertionError("no rebuild happened")
 
 
+@pytest.mark.slow
 def test_serve_uses_static_host_url_rules(served):
     site, url = served
     record = load_json(SEED_RECORDS[0])
@@ -107,6 +108,7 @@ def test_serve_uses_static_host_url_rules(served):
     assert not (site / "site").exists()  # the published output tree is not touched
 
 
+@pytest.mark.slow
 def test_serve_rebuilds_when_content_changes(served):
     site, url = served
     before = int(fetch(url + "__sitegen/generation")[2])
@@ -169,6 +171,7 @@ def watched_page(browser, **options):
     return page
 
 
+@pytest.mark.slow
 def test_serve_rereads_sitegen_toml_and_rebuilds(served):
     site, url = served
     before = server_status(url)["generation"]

@@ -44,6 +44,7 @@ def site(tmp_path_factory):
             yield base, browser
 
 
+@pytest.mark.slow
 def test_record_page_renders_unicode_and_mathml_title(site):
     base, browser = site
     page = browser.new_page()
@@ -179,6 +180,7 @@ def test_pages_work_with_javascript_off(site):
     assert page.locator("h1").inner_text() == "About this mirror"
 
 
+@pytest.mark.slow
 def test_record_page_css_and_js_weigh_under_50_kb(site):
     base, browser = site
     page = browser.new_page()

@@ -59,6 +59,7 @@ SAMPLES = ["", "a", "quantum", "Schrödinger", "1709.05011", "hep-lat/0305021", 
            "日本語のタイトル", "emoji 🙂 and 𝔸 math", "x" * 40, "BIMLI3THH5PSHA56CBSKDVHQKR"]
 
 
+@pytest.mark.slow
 def test_the_javascript_lookup_agrees_with_python(site, browser):
     base, _, _ = site
     page = browser.new_page()
@@ -128,6 +129,7 @@ def test_search_finds_records(site, browser, query, suffix):
     assert f"/pith/{suffix}/" in hrefs(page), (query, hrefs(page))
 
 
+@pytest.mark.slow
 def test_search_pages_through_a_common_term_newest_first_and_intersects_chunks(site, browser):
     base, out, _ = site
     term = json.loads((out / "search" / "t" / f"{lookup.shard_of('common', 1)}.json").read_text())["common"]
@@ -191,6 +193,7 @@ def test_search_follows_incremental_builds(tmp_path, browser):
         shutil.rmtree(clean)
 
 
+@pytest.mark.slow
 def test_search_and_router_work_under_a_sub_path(tmp_path, browser):
     src = make_site(tmp_path, docs={"v1.json": V1})
     host = tmp_path / "host"

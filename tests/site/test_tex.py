@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import string
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -63,6 +64,7 @@ def _whole(text: str) -> str:
     return " ".join(out.split()) or text.strip()
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None)
 @given(texish)
 def test_converting_piece_by_piece_equals_converting_the_whole(text):

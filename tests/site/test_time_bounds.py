@@ -152,6 +152,7 @@ def test_text_over_the_tex_cap_is_escaped_plain_text():
 _OLD_MATH = re.compile(r"(?<!\\)\$(?!\$)(.+?)(?<!\\)\$|\\\((.+?)\\\)", re.S)
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="$\\()x \n", max_size=40))
 def test_math_scanner_finds_exactly_what_the_old_regex_found(text):
