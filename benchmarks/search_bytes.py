@@ -1,16 +1,17 @@
-"""Measure the static search index: total size, and bytes a query downloads.
+"""Measure the static search index: its size, and the bytes a query downloads.
 
     python benchmarks/search_bytes.py BUILT_SITE_DIR [QUERY ...]
 
-Serves BUILT_SITE_DIR on 127.0.0.1 and, in headless Chromium, runs each query
-on /search/ in a fresh page (cold: includes pagefind.js, the wasm and the
-entry file) and then again in a warm page (only the index chunks and
-fragments the query needs). Prints bytes per query and the index size.
+Serves BUILT_SITE_DIR on 127.0.0.1 (tests/browser.py) and, in headless
+Chromium, runs each query on /search/ twice: in a fresh page (cold: the search
+page, its scripts, the index's root file and the shards the query needs) and
+again in a page that already ran the other queries (warm: only the shards and
+postings not fetched before). Prints the results shown and the bytes and
+requests of each query, then the size of ``search/`` and ``api/aliases/``.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -18,43 +19,57 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from browser import chromium, serve  # noqa: E402
 
-DEFAULT_QUERIES = ["quantum", "1709.05011", "Schrödinger", "network", "pith:AAAA"]
+DEFAULT_QUERIES = ["quantum", "1709.05011", "Schrödinger", "network field", "pith:AAAA"]
+
+
+def _size(root: Path) -> tuple[int, int]:
+    files = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
+    return sum(p.stat().st_size for p in files), len(files)
+
+
+def _run(page, base: str, query: str, cold: bool) -> tuple[int, int, int]:
+    got: list[int] = []
+
+    def record(response) -> None:
+        if response.url.startswith(base):
+            try:
+                got.append(len(response.body()))
+            except Exception:  # a redirect has no body
+                got.append(0)
+    page.on("response", record)
+    if cold:
+        page.goto(base + "search/")
+    before = page.locator("#search-status").inner_text()
+    page.fill("#search-q", query)
+    page.press("#search-q", "Enter")
+    page.wait_for_load_state("networkidle")
+    for _ in range(300):  # poll (the site's CSP forbids Playwright's string eval)
+        page.wait_for_timeout(100)
+        if page.locator("#search-status").inner_text() != before:
+            break
+    page.wait_for_load_state("networkidle")
+    results = page.locator("#search-results li").count()
+    page.remove_listener("response", record)
+    return results, sum(got), len(got)
 
 
 def main() -> None:
     site = Path(sys.argv[1])
     queries = sys.argv[2:] or DEFAULT_QUERIES
-    index = site / "pagefind"
-    files = [p for p in index.rglob("*") if p.is_file()]
-    print(f"index: {sum(p.stat().st_size for p in files):,} bytes in {len(files)} files "
-          f"({sum(1 for p in files if p.suffix == '.pf_fragment'):,} fragments, "
-          f"{sum(1 for p in files if p.suffix == '.pf_index'):,} index chunks)")
     with serve(site) as base, chromium() as browser:
         warm = browser.new_page()
         warm.goto(base + "search/")
         for query in queries:
-            for label in ("cold", "warm"):
-                page = browser.new_page() if label == "cold" else warm
-                got: list[int] = []
-
-                def record(response, got=got):
-                    if "/pagefind/" in response.url:
-                        got.append(len(response.body()))
-                page.on("response", record)
-                if label == "cold":
-                    page.goto(base + "search/")
-                page.fill("#search-q", query)
-                page.press("#search-q", "Enter")
-                for _ in range(300):  # poll (the site's CSP forbids Playwright's string eval)
-                    if re.search(r"result|No records", page.locator("#search-status").inner_text()):
-                        break
-                    page.wait_for_timeout(100)
-                page.wait_for_load_state("networkidle")
-                results = page.locator("#search-results li").count()
-                page.remove_listener("response", record)
-                print(f"{label:4} query {query!r:18} {results:3} results  {sum(got):>9,} bytes in {len(got)} requests")
-                if label == "cold":
-                    page.close()
+            cold = browser.new_page()
+            results, n_bytes, requests = _run(cold, base, query, cold=True)
+            cold.close()
+            print(f"cold query {query!r:18} {results:3} results  {n_bytes:>9,} bytes in {requests} requests "
+                  "(page, scripts, index)")
+            results, n_bytes, requests = _run(warm, base, query, cold=False)
+            print(f"warm query {query!r:18} {results:3} results  {n_bytes:>9,} bytes in {requests} requests")
+    for folder in ("search", "api/aliases"):
+        n_bytes, n_files = _size(site / folder)
+        print(f"{folder}/: {n_bytes:,} bytes in {n_files:,} files")
 
 
 if __name__ == "__main__":

@@ -5,7 +5,14 @@ finish.
 Interrupts: workers ignore SIGINT (a terminal sends it to the whole process
 group), so only this process sees Ctrl-C; leaving the pool — normally or by
 an exception such as ``KeyboardInterrupt`` — terminates and joins the
-workers, so an interrupted build never hangs waiting for a worker that died.
+workers. Waiting for a result never blocks for more than :data:`POLL`
+seconds at a time, for two reasons: a signal the kernel delivers to one of
+the pool's helper threads only runs its Python handler when the main thread
+wakes, and a worker that dies (SIGTERM to the process group, the
+out-of-memory killer) takes its batch with it — ``multiprocessing.Pool``
+replaces the worker but the result never arrives. Each wake-up checks that
+every worker the pool started is still alive; one that is not raises
+:class:`WorkerDied` instead of waiting forever.
 """
 
 from __future__ import annotations
@@ -16,7 +23,17 @@ import signal
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["WorkerPool", "batched", "quiet_worker"]
+from sitegen.errors import SitegenError
+
+__all__ = ["WorkerPool", "WorkerDied", "batched", "quiet_worker", "POLL"]
+
+#: Seconds the main process waits for a result before it looks at its workers.
+POLL = 0.5
+
+
+class WorkerDied(SitegenError):
+    """A worker process ended while it held a batch (killed by a signal or the
+    out-of-memory killer); the build stops and publishes nothing."""
 
 
 def quiet_worker(init: Callable[..., None] | None = None, *args: Any) -> None:
@@ -50,6 +67,7 @@ class WorkerPool:
         self.jobs, self.init, self.init_args = jobs, init, init_args
         self.run_batch, self.run_local = run_batch, run_local
         self._pool: multiprocessing.pool.Pool | None = None
+        self._workers: set[int | None] = set()
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -65,15 +83,27 @@ class WorkerPool:
                 yield from map(self.run_local, batch)
             return
         if self._pool is None:
+            others = {p.pid for p in multiprocessing.active_children()}
             self._pool = multiprocessing.get_context("fork").Pool(
                 self.jobs, quiet_worker, (self.init, *self.init_args))
+            self._workers = {p.pid for p in multiprocessing.active_children()} - others
         pending: deque[multiprocessing.pool.AsyncResult[list[Any]]] = deque()
         for batch in batches:
             pending.append(self._pool.apply_async(self.run_batch, (batch,)))
             while len(pending) >= 4 * self.jobs:
-                yield from pending.popleft().get()
+                yield from self._wait(pending.popleft())
         while pending:
-            yield from pending.popleft().get()
+            yield from self._wait(pending.popleft())
+
+    def _wait(self, result: multiprocessing.pool.AsyncResult[list[Any]]) -> list[Any]:
+        while True:
+            try:
+                return result.get(timeout=POLL)
+            except multiprocessing.TimeoutError:
+                if not self._workers <= {p.pid for p in multiprocessing.active_children()}:
+                    raise WorkerDied("a worker process ended before finishing its documents (killed by a signal, "
+                                     "or by the system for lack of memory — try fewer --jobs); nothing was "
+                                     "published") from None
 
     def close(self) -> None:
         if self._pool is not None:

@@ -90,3 +90,31 @@ def test_ctrl_c_stops_serve_with_one_line_and_removes_its_build(big_site, tmp_pa
     assert stderr.strip().splitlines()[-1] == "sitegen serve: stopped"
     assert {p for p in Path("/tmp").glob("sitegen-serve-*")} <= temp_dirs
     assert not any(p.exists() for p in temp_dirs - {p for p in Path("/tmp").glob("sitegen-serve-*")})
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def test_a_worker_killed_by_the_out_of_memory_killer_fails_the_build_instead_of_hanging(big_site):
+    site, root = big_site
+    out = root / "out-oom"
+    assert subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
+                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=ENV).returncode == 0
+    before = files(out)
+    proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
+                   "--base-url", "https://mirror.test/"], root)
+    workers: list[int] = []
+    deadline = time.monotonic() + 30
+    while len(workers) < 2 and time.monotonic() < deadline:  # the pool starts after load and scan
+        time.sleep(0.05)
+        workers = _children(proc.pid)
+    assert len(workers) == 2, "the build never started its workers"
+    time.sleep(1.5)  # inside verify + render, a batch in each worker
+    victim = _children(proc.pid)[0]  # the pool of verify + render (the scan's has ended)
+    os.kill(victim, signal.SIGKILL)  # what the OOM killer does to one process
+    stdout, stderr = proc.communicate(timeout=60)  # never hangs
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr and "worker process ended" in stderr, stderr
+    assert files(out) == before
