@@ -322,7 +322,7 @@ def _init_report(site: NewSite, site_dir: str) -> list[str]:
              ("sitegen serve", "preview it at http://127.0.0.1:8000/"))
     width = max(len(command) for command, _ in steps)
     lines += [f"  {command.ljust(width)}   {what}" for command, what in steps]
-    lines.append("  before you publish site/, set base_url in sitegen.toml (README: Hosting the output tree)")
+    lines.append("  before you publish site/, set base_url and host in sitegen.toml (README: Hosting the output tree)")
     return lines
 
 
@@ -518,9 +518,9 @@ def _cmd_pull(args: argparse.Namespace) -> int:
             landed = c.get("new", 0) + c.get("updated", 0)
             print(f"landed {landed} ({c.get('new', 0)} new, {c.get('updated', 0)} updated); "
                   f"{c.get('unchanged', 0) + c.get('not_modified', 0)} unchanged, {c.get('filtered', 0)} filtered out, "
-                  f"{c.get('failed', 0)} failed, {c.get('conflict', 0)} conflicts")
+                  f"{c.get('failed', 0)} failed, {_n(c.get('conflict', 0), 'conflict')}")
         rate = f" ({report.planned / report.seconds:.0f} Pith Numbers/s)" if report.planned and report.seconds else ""
-        print(f"network: {report.requests} requests, {report.bytes} bytes in {report.seconds:.2f}s{rate}")
+        print(f"network: {_n(report.requests, 'request')}, {_n(report.bytes, 'byte')} in {report.seconds:.2f}s{rate}")
     if report.problems:
         _err(f"error: {_n(len(report.problems), 'problem')}; documents that failed did not enter content/")
         return 1

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError, os_problem, quote, safe_text
+from sitegen.site.hosts import DEFAULT_HOST, HOST_NAMES
 from sitegen.site.strings import LANGUAGE_RE, check_overrides, shipped_catalogue_for, shipped_languages
 
 _T = TypeVar("_T")
@@ -61,6 +62,9 @@ class Settings:
     ``strings``: the site's own UI strings, sorted ``(key, text)`` pairs that
     win over the catalogue; ``extra_css``: stylesheets (paths in the output
     tree, from ``static/``) every page loads after the theme's.
+    ``host``: where the tree is served (:mod:`sitegen.site.hosts`: ``generic``,
+    ``github``, ``netlify``, ``cloudflare``, ``s3``, ``nginx``) — which host
+    files are written and which limits the build warns about.
     """
 
     site_dir: Path
@@ -84,6 +88,7 @@ class Settings:
     strings: tuple[tuple[str, str], ...] = ()
     extra_css: tuple[str, ...] = ()
     strict_links: bool = True
+    host: str = DEFAULT_HOST
 
     @property
     def content_dir(self) -> Path:
@@ -103,7 +108,7 @@ _KEYS = {"title": str, "base_url": str, "output_dir": str, "max_document_bytes":
          "mirror_key": str, "snapshot_valid_days": int, "page_size": int, "sitemap_max_urls": int,
          "feed_size": int, "search": bool,
          "aliases": bool, "alias_pages": bool, "jobs": int, "language": str, "strings": dict, "extra_css": list,
-         "strict_links": bool}
+         "strict_links": bool, "host": str}
 #: How a TOML value of each type is described in messages.
 _TYPE_WORDS = {str: 'a string in double quotes ("…")', int: "a whole number", bool: "true or false",
                dict: "a table ([strings] …)", list: 'a list (["…", "…"])'}
@@ -112,7 +117,8 @@ _EXAMPLES = {"title": '"Pith mirror"', "base_url": '"https://user.github.io/mirr
              "max_document_bytes": "8388608", "mirror_key": '"mirror-key.secret.json"', "snapshot_valid_days": "7",
              "page_size": "50", "sitemap_max_urls": "50000", "feed_size": "50", "search": "true",
              "aliases": "true", "alias_pages": "false", "jobs": "2", "language": '"de"',
-             "strings": '{ "index.newest" = "Latest" }', "extra_css": '["assets/custom.css"]', "strict_links": "false"}
+             "strings": '{ "index.newest" = "Latest" }', "extra_css": '["assets/custom.css"]', "strict_links": "false",
+             "host": '"netlify"'}
 #: Integer settings with a range: ``(upper limit, what leaving the setting out means)``.
 _RANGES = {"page_size": (10_000, "50"), "sitemap_max_urls": (50_000, "50000"), "feed_size": (10_000, "50"),
            "jobs": (1024, "every core")}
@@ -247,7 +253,18 @@ def _from_file(settings: Settings, values: dict[str, Any], name: str) -> Setting
         changes["language"] = _language(values["language"], changes.get("strings", settings.strings), name)
     if "extra_css" in values:
         changes["extra_css"] = _extra_css(values["extra_css"], name)
+    if "host" in values:
+        changes["host"] = _setting(_host, values["host"], "host", name)
     return replace(settings, **changes)
+
+
+def _host(value: str) -> str:
+    """``value`` if it names a host profile (:data:`~sitegen.site.hosts.HOST_NAMES`);
+    raises :class:`ValueError`."""
+    if value not in HOST_NAMES:
+        raise ValueError(f"expected one of {', '.join(HOST_NAMES)}, got {quote(value)} — the host that serves the "
+                         "tree (README: Hosting the output tree); generic if none of these")
+    return value
 
 
 #: One segment of an ``extra_css`` path: no hidden files, nothing a URL or an

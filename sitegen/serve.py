@@ -55,7 +55,7 @@ from urllib.parse import urlsplit
 
 from sitegen.build import build
 from sitegen.config import Settings, load_settings
-from sitegen.errors import BuildFailed, ConfigError, SitegenError, quote, safe_text
+from sitegen.errors import BuildFailed, ConfigError, SitegenError, os_problem, quote, safe_text
 
 if TYPE_CHECKING:  # watchfiles is imported when the watcher starts
     from watchfiles import Change
@@ -169,8 +169,10 @@ class Server:
             with self.lock:
                 moved = self.state.base_path != urlsplit(settings.base_url).path
                 self.state = _State(self.state.generation + 1, urlsplit(settings.base_url).path)
-            self.log(f"built {result.published} Pith Numbers ({result.mode}), {result.write.written} files changed "
-                     f"(generation {self.state.generation})")
+            for warning in result.warnings:
+                self.log(f"warning: {warning}")
+            self.log(f"built {_n(result.published, 'Pith Number')} ({result.mode}), "
+                     f"{_n(result.write.written, 'file')} changed (generation {self.state.generation})")
             if moved and not first:
                 self.log(f"now serving at {self.url} (base path changed)")
             return True
@@ -375,7 +377,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000, watc
     try:
         server = Server(settings, host=host, port=port, log=log, base_path=base_path, reload=reload)
     except OSError as e:
-        log(f"error: cannot serve on {host}:{port}: {e.strerror}")
+        log(f"error: cannot serve on {host}:{port}: {os_problem(e)}")
         return 1
     try:
         return server.run(watch)

@@ -83,6 +83,11 @@ CONFIG_TEMPLATE = """\
 # Stylesheets from static/ that every page loads after the theme's.
 # extra_css = ["assets/custom.css"]
 
+# Where the tree is served: generic, github, netlify, cloudflare, s3 or nginx. Decides the host files
+# written (.nojekyll for generic and github, _headers for netlify and cloudflare) and the host limits
+# the build warns about (README.md, "Hosting the output tree"; docs/hosting.md).
+# host = "generic"
+
 # Worker processes; unset, sitegen uses every core.
 # jobs = 2
 

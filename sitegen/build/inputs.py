@@ -65,10 +65,10 @@ class Fingerprints:
     def of(cls, settings: Settings, theme: Theme, nav: tuple[tuple[str, str], ...], keyring: Keyring) -> "Fingerprints":
         env = make_environment(theme, settings)
         base = (__version__, {k: v for k, v in asdict(settings).items()
-                              if k not in ("output_dir", "mirror_key", "jobs", "strict_links")}, nav)
+                              if k not in ("output_dir", "mirror_key", "jobs", "strict_links", "host")}, nav)
         try:
-            record, alias, listing = (fingerprint(base, _template_closure(env, name))
-                                      for name in ("record.html", "alias.html", "listing.html"))
+            record, alias, listing = (fingerprint(base, *(_template_closure(env, n) for n in names)) for names in
+                                      (("record.html",), ("alias.html",), ("listing.html", "redirect.html")))
         except jinja2.TemplateError as e:
             raise ConfigError(f"template {getattr(e, 'name', '') or ''}: {e} — fix it in the site's templates/, or "
                               "remove it there to use the default theme's") from e

@@ -45,7 +45,7 @@ from typing import IO, Any
 
 import orjson
 
-from sitegen.errors import ConfigError, InputError, WriteError, safe_text
+from sitegen.errors import ConfigError, InputError, WriteError, os_problem, safe_text
 from sitegen.mirror.snapshot import (MAX_SNAPSHOT_BYTES, SNAPSHOT_PATH, parse_shard, parse_snapshot)
 from sitegen.pith.routes import check_route
 from sitegen.reader import read_untrusted
@@ -99,8 +99,11 @@ class OutputDirectory:
             parent.mkdir(parents=True, exist_ok=True)
             self.cache.mkdir(parents=True, exist_ok=True)
             self._lock = open(parent / f".{name}.lock", "a")
+        except FileExistsError as e:  # mkdir(exist_ok=True) found a file where a directory must be
+            raise WriteError(f"{safe_text(str(e.filename or parent))}: is a file, not a directory — move it, or "
+                             "choose another output directory") from e
         except OSError as e:
-            raise WriteError(f"{parent}: cannot prepare the output directory: {e.strerror}") from e
+            raise WriteError(f"{parent}: cannot prepare the output directory: {os_problem(e)}") from e
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
@@ -129,7 +132,7 @@ class OutputDirectory:
         try:
             warnings = self._recover()
         except OSError as e:
-            raise WriteError(f"{out}: cannot repair an interrupted build: {e.strerror}") from e
+            raise WriteError(f"{out}: cannot repair an interrupted build: {os_problem(e)}") from e
         interrupted = self._interrupted_apply()
         found = read_snapshot(out) if out.is_dir() else None
         if found is None and out.is_dir() and not self.force:

@@ -40,6 +40,7 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError, Problem, WriteError
 from sitegen.mirror.snapshot import SNAPSHOT_PATH
 from sitegen.site.render import Renderer, build_timestamp
+from sitegen.site.hosts import limit_warnings
 
 __all__ = ["build", "BuildResult", "BuildOptions"]
 
@@ -67,7 +68,8 @@ class BuildResult:
     ``problems``: why each skipped file was skipped (``--skip-invalid``);
     ``timings``: ``(stage, seconds)``; ``mode``: ``"full"`` or
     ``"incremental"``, ``reason`` for a full one; ``rebuilt``: entries
-    verified and rendered this run; ``warnings``: foreign files kept aside."""
+    verified and rendered this run; ``warnings``: foreign files kept aside
+    and the host's limits the tree exceeds (one line each)."""
 
     documents: int
     records: int
@@ -212,7 +214,8 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
                        published=store.entry_count(), checks_passed=outcome.passed, checks_failed=outcome.failed,
                        problems=outcome.problems, write=stats, timings=tuple(timer.timings),
                        mode="incremental" if ledger.tracks_changes else "full", reason=store.reason,
-                       rebuilt=outcome.rebuilt, warnings=tuple(warnings) + link_warnings)
+                       rebuilt=outcome.rebuilt, warnings=tuple(warnings) + link_warnings
+                       + limit_warnings(s.host, store, files=sealed.files, total_bytes=sealed.total_bytes))
 
 
 class _LocalWorker:

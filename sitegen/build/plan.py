@@ -12,14 +12,13 @@ published and notes the site pages that listed its old version
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from sitegen.build.inputs import SiteInputs, fingerprint
 from sitegen.build.ledger import Ledger
-from sitegen.build.pool import batched, quiet_worker
+from sitegen.build.pool import WorkerPool, batched
 from sitegen.build.progress import Progress
 from sitegen.build.scan import Identity, discover_paths, identify, stat_signature
 from sitegen.build.store import SourceRow, Store
@@ -94,6 +93,10 @@ class Plan:
     touched: Touched
 
 
+def _identify_batch(batch: list[tuple[str, int]]) -> list[Identity]:
+    return [identify(path, max_bytes) for path, max_bytes in batch]
+
+
 def _identify_one(args: tuple[str, int]) -> Identity:
     return identify(*args)
 
@@ -108,8 +111,8 @@ def _identify(paths: list[str], *, max_bytes: int, jobs: int, progress: Progress
                 yield identify(p, max_bytes)
                 bar.update(1)
             return
-        with multiprocessing.get_context("fork").Pool(jobs, quiet_worker) as pool:
-            for ident in pool.imap(_identify_one, ((p, max_bytes) for p in paths), chunksize=256):
+        with WorkerPool(jobs, run_batch=_identify_batch, run_local=_identify_one) as pool:
+            for ident in pool.run(batched(((p, max_bytes) for p in paths), 256), inline=False):
                 yield ident
                 bar.update(1)
 

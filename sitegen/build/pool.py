@@ -1,49 +1,47 @@
 """The worker pool: task batches run in forked worker processes (or in this
-process when there are few), a bounded number in flight, results as they
-finish.
+process when there are few), a bounded number in flight, results in the
+order the batches were given.
+
+Each worker has a pipe of its own and holds at most one batch. Nothing is
+shared between processes — no queue, no lock — which is why this is not
+``multiprocessing.Pool``: a worker that dies while holding the lock of that
+pool's shared task or result queue (SIGTERM to the process group, the
+out-of-memory killer) deadlocks ``Pool.terminate()``, and the batch it held
+is silently lost while the pool starts a replacement (found by
+``tests/build/test_interrupts.py``: builds that hung forever).
 
 Interrupts: workers ignore SIGINT (a terminal sends it to the whole process
-group), so only this process sees Ctrl-C; leaving the pool — normally or by
-an exception such as ``KeyboardInterrupt`` — terminates and joins the
-workers. Waiting for a result never blocks for more than :data:`POLL`
-seconds at a time, for two reasons: a signal the kernel delivers to one of
-the pool's helper threads only runs its Python handler when the main thread
-wakes, and a worker that dies (SIGTERM to the process group, the
-out-of-memory killer) takes its batch with it — ``multiprocessing.Pool``
-replaces the worker but the result never arrives. Each wake-up checks that
-every worker the pool started is still alive; one that is not raises
-:class:`WorkerDied` instead of waiting forever.
+group), so only this process sees Ctrl-C; SIGTERM ends a worker at once.
+Waiting never blocks for more than :data:`POLL` seconds. A worker that
+exits while it holds a batch raises :class:`WorkerDied`; an exception raised
+in a worker is raised again here. Leaving the pool — normally or by any
+exception — stops every worker (SIGKILL if it does not exit when asked) and
+reaps it, so no process outlives the build.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import multiprocessing.pool
+import multiprocessing.connection
+import multiprocessing.process
+import pickle
 import signal
-from collections import deque
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from sitegen.errors import SitegenError
 
-__all__ = ["WorkerPool", "WorkerDied", "batched", "quiet_worker", "POLL"]
+__all__ = ["WorkerPool", "WorkerDied", "batched", "POLL"]
 
-#: Seconds the main process waits for a result before it looks at its workers.
+#: Seconds the main process waits for results before it looks at its workers.
 POLL = 0.5
+#: Seconds a worker asked to stop gets before it is killed.
+_GRACE = 5.0
 
 
 class WorkerDied(SitegenError):
     """A worker process ended while it held a batch (killed by a signal or the
     out-of-memory killer); the build stops and publishes nothing."""
-
-
-def quiet_worker(init: Callable[..., None] | None = None, *args: Any) -> None:
-    """Pool initializer: ignore SIGINT (the parent handles it), let SIGTERM
-    end the process quietly (the parent's handler is not inherited), then
-    ``init(*args)``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if init is not None:
-        init(*args)
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -58,16 +56,57 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def _serve(conn: multiprocessing.connection.Connection, init: Callable[..., None] | None,
+           init_args: tuple[Any, ...], run_batch: Callable[[list[Any]], list[Any]]) -> None:
+    """A worker's life: ``init``, then one batch at a time until told to stop."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for workers
+    if init is not None:
+        init(*init_args)
+    while True:
+        try:
+            batch = conn.recv()
+        except (EOFError, OSError):
+            return
+        if batch is None:
+            return
+        try:
+            reply: tuple[str, Any] = ("ok", run_batch(batch))
+        except Exception as e:  # raised again in the parent, as multiprocessing.Pool does
+            reply = ("error", e)
+        try:
+            conn.send(reply)
+        except (pickle.PicklingError, TypeError, AttributeError) as e:
+            conn.send(("error", RuntimeError(f"a worker's result could not be sent: {e!r}")))
+
+
+@dataclass
+class _Worker:
+    process: multiprocessing.process.BaseProcess
+    conn: multiprocessing.connection.Connection
+    batch: int | None = None  # the sequence number of the batch it holds
+
+
+@dataclass
+class _Run:
+    """The batches of one :meth:`WorkerPool.run` in flight and finished."""
+
+    next_to_yield: int = 0
+    given: int = 0
+    done: dict[int, list[Any]] = field(default_factory=dict)
+
+
 class WorkerPool:
     """``jobs`` forked workers made with ``init(*init_args)``; ``run_batch``
-    runs one batch in a worker, ``run_local`` one task in this process."""
+    runs one batch in a worker, ``run_local`` one task in this process.
+    Workers start on the first :meth:`run` that needs them and serve every
+    later one."""
 
-    def __init__(self, jobs: int, *, init: Callable[..., None], init_args: tuple[Any, ...],
+    def __init__(self, jobs: int, *, init: Callable[..., None] | None = None, init_args: tuple[Any, ...] = (),
                  run_batch: Callable[[list[Any]], list[Any]], run_local: Callable[[Any], Any]) -> None:
         self.jobs, self.init, self.init_args = jobs, init, init_args
         self.run_batch, self.run_local = run_batch, run_local
-        self._pool: multiprocessing.pool.Pool | None = None
-        self._workers: set[int | None] = set()
+        self._workers: list[_Worker] = []
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -76,37 +115,90 @@ class WorkerPool:
         self.close()
 
     def run(self, batches: Iterable[list[Any]], *, inline: bool) -> Iterator[Any]:
-        """Results of every task of ``batches``, batch by batch as they finish
-        (at most 4 × jobs batches in flight)."""
+        """Results of every task of ``batches``, in order (at most 4 × jobs
+        batches in flight or waiting to be yielded). Raises
+        :class:`WorkerDied`, or what a worker raised."""
         if inline or self.jobs <= 1:
             for batch in batches:
                 yield from map(self.run_local, batch)
             return
-        if self._pool is None:
-            others = {p.pid for p in multiprocessing.active_children()}
-            self._pool = multiprocessing.get_context("fork").Pool(
-                self.jobs, quiet_worker, (self.init, *self.init_args))
-            self._workers = {p.pid for p in multiprocessing.active_children()} - others
-        pending: deque[multiprocessing.pool.AsyncResult[list[Any]]] = deque()
-        for batch in batches:
-            pending.append(self._pool.apply_async(self.run_batch, (batch,)))
-            while len(pending) >= 4 * self.jobs:
-                yield from self._wait(pending.popleft())
-        while pending:
-            yield from self._wait(pending.popleft())
-
-    def _wait(self, result: multiprocessing.pool.AsyncResult[list[Any]]) -> list[Any]:
+        if not self._workers:
+            self._start()
+        state, source = _Run(), iter(batches)
+        exhausted = False
         while True:
-            try:
-                return result.get(timeout=POLL)
-            except multiprocessing.TimeoutError:
-                if not self._workers <= {p.pid for p in multiprocessing.active_children()}:
-                    raise WorkerDied("a worker process ended before finishing its documents (killed by a signal, "
-                                     "or by the system for lack of memory — try fewer --jobs); nothing was "
-                                     "published") from None
+            while not exhausted and state.given - state.next_to_yield < 4 * self.jobs:
+                idle = next((w for w in self._workers if w.batch is None), None)
+                if idle is None:
+                    break
+                try:
+                    batch = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                try:
+                    idle.conn.send(batch)
+                except OSError:  # it died while idle
+                    raise self._died(idle) from None
+                idle.batch, state.given = state.given, state.given + 1
+            while state.next_to_yield in state.done:
+                yield from state.done.pop(state.next_to_yield)
+                state.next_to_yield += 1
+            if exhausted and state.next_to_yield == state.given:
+                return
+            self._collect(state)
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("fork")
+        for _ in range(self.jobs):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_serve, args=(theirs, self.init, self.init_args, self.run_batch),
+                                      daemon=True)
+            process.start()
+            theirs.close()
+            self._workers.append(_Worker(process, mine))
+
+    def _collect(self, state: _Run) -> None:
+        """Wait up to :data:`POLL` seconds for finished batches."""
+        busy = [w for w in self._workers if w.batch is not None]
+        ready = multiprocessing.connection.wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+                                                timeout=POLL)
+        for worker in busy:
+            if worker.conn in ready or worker.conn.poll():
+                try:
+                    kind, value = worker.conn.recv()
+                except (EOFError, OSError):
+                    raise self._died(worker) from None
+                assert worker.batch is not None
+                state.done[worker.batch] = value
+                worker.batch = None
+                if kind == "error":
+                    raise value
+            elif worker.process.sentinel in ready or not worker.process.is_alive():
+                raise self._died(worker)
+
+    @staticmethod
+    def _died(worker: _Worker) -> WorkerDied:
+        worker.process.join(0.1)
+        code = worker.process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+        return WorkerDied(f"a worker process ended before finishing its documents ({how}; the system kills "
+                          "processes when memory runs out — try fewer --jobs); nothing was published")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
+        """Stop every worker: asked first, killed after a grace period (at
+        once when a batch is still running: this is an abandoned build)."""
+        workers, self._workers = self._workers, []
+        abandoned = any(w.batch is not None for w in workers)
+        for worker in workers:
+            if worker.batch is None and worker.process.is_alive():
+                try:
+                    worker.conn.send(None)
+                except OSError:
+                    pass
+        for worker in workers:
+            worker.process.join(0 if abandoned else _GRACE)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()

@@ -42,7 +42,7 @@ import orjson
 from sitegen.build.outdir import JOURNAL, STAGING_MARKER, retire_tree
 from sitegen.build.safetree import SafeTree, TreeAltered
 from sitegen.pith.routes import check_route
-from sitegen.errors import ConfigError, WriteError, quote
+from sitegen.errors import ConfigError, WriteError, os_problem, quote
 from sitegen.model import FileEntry
 
 __all__ = ["WriteStats", "SinkSpec", "StagingSink", "PendingSink", "Publisher", "exchange"]
@@ -123,7 +123,7 @@ class StagingSink:
             raise ConfigError(f"{rel}: two files map to this output path (a static file "
                               "collides with a generated page or document)") from None
         except OSError as e:
-            raise WriteError(f"{self.published}: cannot write {rel}: {e.strerror}; "
+            raise WriteError(f"{self.published}: cannot write {rel}: {os_problem(e)}; "
                              "the published tree is unchanged") from e
         self.total += len(data)
         return FileEntry(rel, len(data), sha)
@@ -184,7 +184,7 @@ class PendingSink:
         except FileExistsError:
             pass  # same bytes already pending for another path
         except OSError as e:
-            raise WriteError(f"{self.published}: cannot stage {rel}: {e.strerror}; "
+            raise WriteError(f"{self.published}: cannot stage {rel}: {os_problem(e)}; "
                              "the published tree is unchanged") from e
         self.written += 1
         return FileEntry(rel, len(data), sha)
@@ -235,7 +235,7 @@ class Publisher:
             staging.mkdir()
             (staging / STAGING_MARKER).write_bytes(b"")
         except OSError as e:
-            raise WriteError(f"{staging.parent}: cannot create a staging directory: {e.strerror}") from e
+            raise WriteError(f"{staging.parent}: cannot create a staging directory: {os_problem(e)}") from e
         return cls("full", out, cache, staging)
 
     @classmethod
@@ -246,7 +246,7 @@ class Publisher:
             shutil.rmtree(pending, ignore_errors=True)
             pending.mkdir()
         except OSError as e:
-            raise WriteError(f"{cache}: cannot prepare the build cache: {e.strerror}") from e
+            raise WriteError(f"{cache}: cannot prepare the build cache: {os_problem(e)}") from e
         return cls("incremental", out.absolute(), cache, pending)
 
     @property
@@ -296,7 +296,7 @@ def _swap_in(staging: Path, out: Path, cache: Path) -> list[str]:
         if staging != retired:
             os.rename(staging, retired)
     except OSError as e:
-        raise WriteError(f"{out}: cannot swap in the new tree: {e.strerror}") from e
+        raise WriteError(f"{out}: cannot swap in the new tree: {os_problem(e)}") from e
     return retire_tree(retired, out, cache)
 
 
@@ -309,7 +309,8 @@ def _write_journal(cache: Path, paths: list[str]) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, journal)
     except OSError as e:
-        raise WriteError(f"{journal}: cannot write the journal: {e.strerror}; the published tree is unchanged") from e
+        raise WriteError(f"{journal}: cannot write the journal: {os_problem(e)}; "
+                         "the published tree is unchanged") from e
 
 
 def _apply(out: Path, cache: Path, pending: Path, puts: list[tuple[str, str]], snapshot: tuple[str, str] | None,
@@ -348,7 +349,7 @@ def _apply(out: Path, cache: Path, pending: Path, puts: list[tuple[str, str]], s
                     continue
                 tree.remove_empty_parents(rel)
         except OSError as e:
-            raise WriteError(f"{out}: cannot apply the incremental build: {e.strerror}; "
+            raise WriteError(f"{out}: cannot apply the incremental build: {os_problem(e)}; "
                              "the next build rebuilds the tree in full") from e
         finally:
             os.close(pending_fd)

@@ -460,6 +460,19 @@ class Store:
         n, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM outputs").fetchone()
         return _count(n), _count(total)
 
+    def largest_outputs(self, over: int, limit: int) -> list[tuple[str, int]]:
+        """``(path, size)`` of the outputs larger than ``over`` bytes, largest first (one scan)."""
+        return [(_text(p), _count(n)) for p, n in self.db.execute(
+            "SELECT path, size FROM outputs WHERE size > ? ORDER BY size DESC, path LIMIT ?", (over, limit))]
+
+    def crowded_directories(self, over: int, limit: int) -> list[tuple[str, int]]:
+        """``(directory, files)`` of the directories holding more than ``over``
+        outputs directly (``pith/``; ``""`` is the root), most first. Groups
+        every output (about 2 s at a million): for a tree above ``over`` files."""
+        return [(_text(d), _count(n)) for d, n in self.db.execute(
+            "SELECT rtrim(path, replace(path, '/', '')) AS d, count(*) AS n FROM outputs GROUP BY d "
+            "HAVING n > ? ORDER BY n DESC, d LIMIT ?", (over, limit))]
+
     def case_collisions(self, paths: Iterable[str] | None = None) -> list[tuple[str, str, str, str]]:
         """Pairs of recorded outputs whose paths differ only in ASCII letter case,
         ``(path_a, owner_a, path_b, owner_b)``: of ``paths`` (new ones) or of all."""

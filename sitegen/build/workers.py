@@ -221,6 +221,7 @@ class Worker:
             newest, older, first = spec.landing
             files.append(self.renderer.listing_landing(spec.facet, spec.label, spec.total,
                                                        [by_suffix[m] for m in newest], older=older, first=first))
+            files.append(self.renderer.listing_pages_redirect(spec.facet, spec.label))
         entries, written = self._put_all(files, dict(task.old))
         return PagesResult(spec.owner, entries, written)
 

@@ -66,6 +66,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 _RECORD_PATH = re.compile(r"\Apith/([A-Z2-7]{26})\.json\Z")
 _BUNDLE_PATH = re.compile(r"\Apith/([A-Z2-7]{26})/bundle\.json\Z")
 _STATE_PATH = re.compile(r"\Apith/([A-Z2-7]{26})/state\.json\Z")
+#: Copies at the well-known path (docs/protocol.md §5): byte-identical to ``pith/<S>/…``.
+_WELL_KNOWN_PATH = re.compile(r"\A\.well-known/(pith/[A-Z2-7]{26}/(?:bundle|state)\.json)\Z")
 
 
 @dataclass
@@ -317,7 +319,7 @@ def check_mirror(target: str, *, keyring: Keyring | None = None, mirror_key: Tru
     report.file_count = len(entries)
     docs = {e.path for e in entries if _RECORD_PATH.match(e.path) or _BUNDLE_PATH.match(e.path)}
     report.documents_listed = len(docs)
-    docs |= {e.path for e in entries if _STATE_PATH.match(e.path)}
+    docs |= {e.path for e in entries if _STATE_PATH.match(e.path) or _WELL_KNOWN_PATH.match(e.path)}
     kept: dict[str, bytes] = {}
 
     def fetch(entry: _Listed) -> tuple[_Listed, MirrorReport]:
@@ -346,7 +348,11 @@ def check_mirror(target: str, *, keyring: Keyring | None = None, mirror_key: Tru
     if keyring is None:
         report.notes.append("documents: NOT verified (no trusted keys; pass --keys DIR)")
     else:
-        for rel in sorted(p for p in kept if not _STATE_PATH.match(p)):
+        for rel in sorted(kept):
+            copy = _WELL_KNOWN_PATH.match(rel)
+            if copy and kept.get(copy.group(1)) != kept[rel]:
+                report.problems.append(f"{rel}: differs from {copy.group(1)} (the well-known copy must be identical)")
+        for rel in sorted(p for p in kept if not _STATE_PATH.match(p) and not _WELL_KNOWN_PATH.match(p)):
             state = kept.get(rel.replace("bundle.json", "state.json")) if rel.endswith("bundle.json") else None
             _check_document(report, rel, kept[rel], keyring, state)
     report.missing.sort()

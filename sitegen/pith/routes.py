@@ -52,13 +52,16 @@ class Routes:
 
     Observed (the resolver's layout, docs/protocol.md §5): ``page`` (served as
     ``/pith/S/``; hosts redirect ``/pith/S``), ``record_json``, ``bundle_json``,
-    ``state_json``, ``well_known_bundle``, ``graph_json``, ``events_json``."""
+    ``state_json``, ``well_known_bundle``, ``graph_json``, ``events_json``.
+    Ours: ``well_known_state`` (the state beside the well-known bundle, so a
+    client that knows only the well-known path finds both)."""
 
     page: str
     record_json: str
     bundle_json: str
     state_json: str
     well_known_bundle: str
+    well_known_state: str
     graph_json: str
     events_json: str
 
@@ -76,6 +79,7 @@ def routes_for(suffix: str) -> Routes:
         bundle_json=f"pith/{suffix}/bundle.json",
         state_json=f"pith/{suffix}/state.json",
         well_known_bundle=f".well-known/pith/{suffix}/bundle.json",
+        well_known_state=f".well-known/pith/{suffix}/state.json",
         graph_json=f"api/pith-number/{suffix}/graph.json",
         events_json=f"api/pith-number/{suffix}/events.json",
     )

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.errors import SitegenError, quote
+from sitegen.errors import SitegenError, os_problem, quote
 from sitegen.pith.numbers import PITH_NUMBER_RE, SHORT_PITH_NUMBER_RE, SUFFIX_RE
 
 __all__ = ["Name", "parse_name", "parse_names", "read_names_file", "UsageError", "ARXIV_RE", "MAX_NAMES_FILE_BYTES"]
@@ -91,7 +91,7 @@ def read_names_file(path: Path) -> list[Name]:
         with open(path, "rb") as f:
             data = f.read(MAX_NAMES_FILE_BYTES + 1)
     except OSError as e:
-        raise SitegenError(f"{path}: cannot read the names file: {e.strerror}") from None
+        raise SitegenError(f"{path}: cannot read the names file: {os_problem(e)}") from None
     if len(data) > MAX_NAMES_FILE_BYTES:
         raise SitegenError(f"{path}: the names file is over {MAX_NAMES_FILE_BYTES} bytes")
     try:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitegen.errors import InputError, Problem, safe_text
+from sitegen.errors import InputError, Problem, os_problem, safe_text
 from sitegen.model import Keyring, ParsedDocument, SourceFile, VerifiedBundle, VerifiedRecord
 from sitegen.pith.strict_json import parse_document, parse_strict_json
 from sitegen.pull.fetch import Fetcher, FetchError
@@ -152,7 +152,7 @@ def _fetch(ctx: Context, doc: RemoteDoc, dest: str, local_sha: str | None, resul
     try:
         quarantined = ctx.workspace.quarantine(r.data)
     except OSError as e:
-        result.problems.append(Problem(url, "", f"cannot write to quarantine: {e.strerror}", "pull.write"))
+        result.problems.append(Problem(url, "", f"cannot write to quarantine: {os_problem(e)}", "pull.write"))
         result.outcomes.append(Outcome(doc, "failed", dest))
         return None
     return _Fetched(doc, url, dest, r.data, sha, quarantined, r.etag, r.last_modified)
@@ -279,7 +279,8 @@ def process_item(ctx: Context, item: Item) -> ItemResult:
             try:
                 ctx.workspace.land(f.quarantined, ctx.local.dir / f.dest)
             except OSError as e:
-                result.problems.append(Problem(f.url, "", f"cannot write content/{f.dest}: {e.strerror}", "pull.write"))
+                result.problems.append(Problem(f.url, "", f"cannot write content/{f.dest}: {os_problem(e)}",
+                                               "pull.write"))
                 result.outcomes.append(Outcome(f.doc, "failed", f.dest))
                 continue
             result.outcomes.append(Outcome(f.doc, status, f.dest, f.sha256, f.etag, f.last_modified))

@@ -285,5 +285,6 @@ def plan_named(names: list[Name], *, fetcher: Fetcher, base: str, src: SourceSta
                                         RemoteDoc("bundle", routes.well_known_bundle)),
                                pith_number=item.pith_number, arxiv=item.arxiv))
     if resume and plan.skipped:
-        plan.notes.append(f"resuming an interrupted pull: {plan.skipped} Pith Numbers already done")
+        done = f"{plan.skipped} Pith Number" + ("" if plan.skipped == 1 else "s")
+        plan.notes.append(f"resuming an interrupted pull: {done} already done")
     return plan

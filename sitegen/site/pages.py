@@ -48,7 +48,7 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from sitegen.config import DEFAULT_MAX_DOCUMENT_BYTES
-from sitegen.errors import ConfigError, InputError, Problem, quote
+from sitegen.errors import ConfigError, InputError, Problem, os_problem, quote
 from sitegen.reader import decode_utf8, read_untrusted
 from sitegen.site.frontmatter import FrontMatter, parse_front_matter, split_front_matter
 from sitegen.site.tex import plain_text
@@ -263,7 +263,7 @@ def _discover(folder: Path) -> tuple[list[tuple[tuple[str, ...], Path]], list[st
         try:
             entries = sorted(os.scandir(folder.joinpath(*here)), key=lambda e: e.name)
         except OSError as e:
-            problems.append(_line(shown, f"cannot list: {e.strerror}", "load.file"))
+            problems.append(_line(shown, f"cannot list: {os_problem(e)}", "load.file"))
             continue
         for entry in entries:
             name = entry.name

@@ -24,6 +24,7 @@ from sitegen.pith.merge import MERGE_VERSION
 from sitegen.model import Keyring, MirrorEntry, OutputFile
 from sitegen.site.listings import FACET_ROOTS, FacetLink, listing_root
 from sitegen.site.aliases import Alias, AliasTarget
+from sitegen.site.hosts import host_files
 from sitegen.pith.routes import routes_for
 from sitegen.site.strings import ui_strings
 from sitegen.site.theme import OVERRIDABLE, Theme, make_environment, static_paths
@@ -76,23 +77,6 @@ def _mirror_manifest(settings: Settings, keyring: Keyring, when: str) -> bytes:
                  "computed by deterministic merge, not by trusting this manifest. This mirror was "
                  f"built by sitegen {__version__}, which verified every document before publishing it.",
     })
-
-
-_HEADERS = """\
-# Response headers for Netlify and Cloudflare Pages (one splat per rule).
-# GitHub Pages ignores this file and already sends Access-Control-Allow-Origin: *.
-/.well-known/pith/*
-  Access-Control-Allow-Origin: *
-  Content-Type: application/json; charset=utf-8
-  X-Content-Type-Options: nosniff
-/pith/*
-  Access-Control-Allow-Origin: *
-  X-Content-Type-Options: nosniff
-/pith-signing-key.json
-  Access-Control-Allow-Origin: *
-/pith-mirrors.json
-  Access-Control-Allow-Origin: *
-"""
 
 
 def _target_json(t: AliasTarget, settings: Settings) -> dict:
@@ -169,6 +153,7 @@ class Renderer:
             out.append(OutputFile(r.bundle_json, entry.bundle.source.data))
             out.append(OutputFile(r.well_known_bundle, entry.bundle.source.data))
             out.append(OutputFile(r.state_json, entry.bundle.state_json))
+            out.append(OutputFile(r.well_known_state, entry.bundle.state_json))
             graph, events = _derived_api(entry)
             out.append(OutputFile(r.graph_json, graph))
             out.append(OutputFile(r.events_json, events))
@@ -203,6 +188,17 @@ class Renderer:
             total=total, landing=True, older=older, newer=None, first=first, root=path,
             parent={"path": root, "title": heading}))
 
+    def listing_pages_redirect(self, facet: str, label: str) -> OutputFile:
+        """``…/page/index.html`` of a listing (``years/2024/page/``): a
+        redirect page to its landing, so the folder that holds the listing's
+        pages answers too. Its bytes depend on the facet and the settings
+        only: written once, never changed by records coming and going."""
+        kind, _ = facet.split("/", 1)
+        root = listing_root(facet)
+        return OutputFile(root + "page/index.html", self.page(
+            "redirect.html", path=root + "page/", target=root,
+            heading=self.strings.text(f"listing.{kind}", label=label)))
+
     def facet_index(self, kind: str, counts: list[tuple[str, str, int]]) -> OutputFile:
         """``years/`` or ``categories/``: every facet ``(key, label, records)``."""
         root, heading = FACET_ROOTS[kind][0], self.strings.text(_FACET_HEADINGS[kind])
@@ -216,20 +212,20 @@ _FACET_HEADINGS = {"year": "listing.years", "category": "listing.categories"}
 
 
 def site_files(settings: Settings, keyring: Keyring, renderer: Renderer, when: str) -> list[OutputFile]:
-    """The small site-wide files that depend on no record. ``robots.txt``,
-    ``_headers`` and ``404.html`` are left out when the site's ``static/``
-    has its own (:data:`~sitegen.site.theme.OVERRIDABLE`; the static file is
-    published instead)."""
+    """The small site-wide files that depend on no record, and the host files
+    of the ``host`` profile (:func:`sitegen.site.hosts.host_files`:
+    ``.nojekyll``, ``_headers``). ``robots.txt``, ``_headers`` and
+    ``404.html`` are left out when the site's ``static/`` has its own
+    (:data:`~sitegen.site.theme.OVERRIDABLE`; the static file is published
+    instead, whatever the host)."""
     overridden = static_paths(renderer.theme) & OVERRIDABLE
     files = [
         OutputFile("pith-signing-key.json", _current_key(keyring).source.data),
         OutputFile("pith-mirrors.json", _mirror_manifest(settings, keyring, when)),
-        OutputFile(".nojekyll", b""),
     ]
     if "404.html" not in overridden:
-        files.insert(2, OutputFile("404.html", renderer.page("404.html")))
-    if "_headers" not in overridden:
-        files.append(OutputFile("_headers", _HEADERS.encode("ascii")))
+        files.append(OutputFile("404.html", renderer.page("404.html")))
+    files += [f for f in host_files(settings.host) if f.path not in overridden]
     if "robots.txt" not in overridden:
         files.append(OutputFile("robots.txt",
                                 f"User-agent: *\nAllow: /\nSitemap: {settings.base_url}sitemap.xml\n".encode()))

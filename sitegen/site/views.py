@@ -202,7 +202,8 @@ def _statuses(flags: Mapping[str, Any], t: Strings) -> tuple[Status, ...]:
     badges = tuple(Status(t.text(f"status.{name}"), bool(flags.get(flag)), t.text(f"status.{name}_detail"))
                    for name, flag in _BADGES)
     cites = n("citation_signatures")
-    return badges + (Status(t.text("status.citations"), cites > 0, t.text("status.citations_detail", n=cites)),)
+    return badges + (Status(t.text("status.citations"), cites > 0, t.text(_counted("status.citations_detail", cites),
+                                                                          n=cites)),)
 
 
 def _completeness(flags: Mapping[str, Any], t: Strings) -> tuple[Step, ...]:
@@ -215,8 +216,14 @@ def _completeness(flags: Mapping[str, Any], t: Strings) -> tuple[Step, ...]:
              ("author", bool(flags.get("author_attested")), {}),
              ("citations", cites > 0, {"n": cites}),
              ("replications", reps > 0, {"n": reps}))
-    return tuple(Step(i, t.text(f"completeness.{name}"), done, t.text(f"completeness.{name}_detail", **values))
+    return tuple(Step(i, t.text(f"completeness.{name}"), done,
+                      t.text(_counted(f"completeness.{name}_detail", values.get("n")), **values))
                  for i, (name, done, values) in enumerate(steps, 1))
+
+
+def _counted(key: str, n: int | None) -> str:
+    """``key``, or its singular ``key_one`` when the count ``n`` is 1 (the catalogues' plural convention)."""
+    return key + "_one" if n == 1 else key
 
 
 def _flags_from_state(current: Mapping[str, Any]) -> dict[str, Any]:

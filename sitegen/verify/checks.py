@@ -188,7 +188,7 @@ def check_aliases(checks: Checks, prefix: str, field: str, aliases: list[Any], s
                        f"{kind} alias is {quote(value)}, expected {quote(want)}")
     if not bad:
         checks.add(f"{prefix}.aliases", field, True, "",
-                   f"{len(aliases)} aliases consistent with {arxiv_id} and the suffix")
+                   f"{len(aliases)} alias{'' if len(aliases) == 1 else 'es'} consistent with {arxiv_id} and the suffix")
 
 
 def check_links(checks: Checks, prefix: str, field: str, links: Mapping[str, str],

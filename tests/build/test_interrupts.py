@@ -21,6 +21,24 @@ from pithfactory import make_record, make_site
 pytestmark = pytest.mark.slow
 
 
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def _wait_for_workers(proc: subprocess.Popen) -> list[int]:
+    """The build's two worker processes, once it has started them (after
+    loading and scanning; a --full rebuild of an unchanged content/ has
+    nothing to identify, so the first workers are those of verify + render)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        workers = _children(proc.pid)
+        if len(workers) == 2:
+            return workers
+        time.sleep(0.02)
+    raise AssertionError("the build never started its workers")
+
+
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("interrupts")
@@ -35,17 +53,6 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen:
                             preexec_fn=like_a_terminal)
 
 
-def _workers(proc: subprocess.Popen, besides: frozenset[int] = frozenset()) -> frozenset[int]:
-    """The child processes of ``proc`` once it has some that are not ``besides`` (within 60 s)."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        workers = frozenset(_children(proc.pid)) - besides
-        if workers:
-            return workers
-        time.sleep(0.01)
-    return frozenset()
-
-
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_interrupting_a_full_build_of_the_whole_process_group(big_site, sig, code):
     site, root = big_site
@@ -56,9 +63,8 @@ def test_interrupting_a_full_build_of_the_whole_process_group(big_site, sig, cod
     before = tree(out)
     proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
                    "--base-url", "https://mirror.test/"], root)
-    scan = _workers(proc)  # the pool that identifies content files, then the one of verify + render
-    assert _workers(proc, besides=scan), "the build never started its verify + render workers"
-    time.sleep(0.3)  # inside verify + render of 1,500 documents
+    _wait_for_workers(proc)
+    time.sleep(0.3)  # well inside verify + render of 1,500 documents
     os.killpg(proc.pid, sig)
     try:
         _stdout, stderr = proc.communicate(timeout=60)  # never hangs
@@ -94,11 +100,6 @@ def test_ctrl_c_stops_serve_with_one_line_and_removes_its_build(big_site, tmp_pa
     assert not any(p.exists() for p in temp_dirs - {p for p in Path("/tmp").glob("sitegen-serve-*")})
 
 
-def _children(pid: int) -> list[int]:
-    with open(f"/proc/{pid}/task/{pid}/children") as f:
-        return [int(p) for p in f.read().split()]
-
-
 def test_a_worker_killed_by_the_out_of_memory_killer_fails_the_build_instead_of_hanging(big_site):
     site, root = big_site
     out = root / "out-oom"
@@ -107,15 +108,14 @@ def test_a_worker_killed_by_the_out_of_memory_killer_fails_the_build_instead_of_
     before = tree(out)
     proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
                    "--base-url", "https://mirror.test/"], root)
-    workers: list[int] = []
-    deadline = time.monotonic() + 30
-    while len(workers) < 2 and time.monotonic() < deadline:  # the pool starts after load and scan
-        time.sleep(0.05)
-        workers = _children(proc.pid)
-    assert len(workers) == 2, "the build never started its workers"
-    time.sleep(1.5)  # inside verify + render, a batch in each worker
-    victim = _children(proc.pid)[0]  # the pool of verify + render (the scan's has ended)
-    os.kill(victim, signal.SIGKILL)  # what the OOM killer does to one process
+    _wait_for_workers(proc)
+    time.sleep(0.3)  # a batch in each worker (of the scan, or of verify + render)
+    for _ in range(100):  # what the OOM killer does to one process
+        try:
+            os.kill(_wait_for_workers(proc)[0], signal.SIGKILL)
+            break
+        except ProcessLookupError:  # the scan's workers ended just now
+            continue
     _stdout, stderr = proc.communicate(timeout=60)  # never hangs
     assert proc.returncode == 1, stderr
     assert "Traceback" not in stderr and "worker process ended" in stderr, stderr

@@ -21,15 +21,15 @@ def store(tmp_path: Path):
     s.close()
 
 
-def files(**sha: str) -> list[FileEntry]:
+def entries(**sha: str) -> list[FileEntry]:
     """``FileEntry`` rows from ``name=sha`` (``_`` in a name stands for ``/``)."""
     return [FileEntry(name.replace("_", "/") + ".html", 1, h) for name, h in sha.items()]
 
 
 def test_a_full_build_records_owners_and_queues_nothing(store):
     ledger = Ledger.full(store)
-    ledger.claim("A", files(pith_A=("1" * 64), paper_A=("2" * 64)))
-    ledger.claim("site", files(index=("3" * 64)))
+    ledger.claim("A", entries(pith_A=("1" * 64), paper_A=("2" * 64)))
+    ledger.claim("site", entries(index=("3" * 64)))
     assert (ledger.puts, ledger.deletes, ledger.changed_hashes) == ([], [], set())
     assert store.owner_of("pith/A.html") == "A" and store.owner_of("index.html") == "site"
     assert ledger.release("A") == []  # a full build starts from nothing: there is nothing to release
@@ -38,12 +38,12 @@ def test_a_full_build_records_owners_and_queues_nothing(store):
 
 
 def test_an_incremental_claim_queues_only_changed_and_new_files(store):
-    Ledger.full(store).claim("A", files(same="a" * 64, changed="b" * 64, gone="c" * 64))
+    Ledger.full(store).claim("A", entries(same="a" * 64, changed="b" * 64, gone="c" * 64))
     ledger = Ledger.incremental(store)
     old = ledger.release("A")
     assert sorted(old) == [("changed.html", "b" * 64), ("gone.html", "c" * 64), ("same.html", "a" * 64)]
     assert store.outputs_of("A") == []  # released: to be claimed again
-    ledger.claim("A", files(same="a" * 64, changed="d" * 64, new="e" * 64), old)
+    ledger.claim("A", entries(same="a" * 64, changed="d" * 64, new="e" * 64), old)
     assert ledger.puts == [("changed.html", "d" * 64), ("new.html", "e" * 64)]
     assert ledger.deletes == ["gone.html"]
     assert ledger.changed_hashes == {path_hash(p) for p in ("changed.html", "new.html", "gone.html")}
@@ -52,7 +52,7 @@ def test_an_incremental_claim_queues_only_changed_and_new_files(store):
 
 
 def test_drop_deletes_files_no_owner_publishes_any_more(store):
-    Ledger.full(store).claim("B", files(b1="1" * 64, b2="2" * 64))
+    Ledger.full(store).claim("B", entries(b1="1" * 64, b2="2" * 64))
     ledger = Ledger.incremental(store)
     ledger.drop(ledger.release("B"))
     assert sorted(ledger.deletes) == ["b1.html", "b2.html"] and ledger.puts == []
@@ -62,9 +62,9 @@ def test_drop_deletes_files_no_owner_publishes_any_more(store):
 
 def test_a_path_claimed_by_two_owners_is_a_config_error_naming_it(store):
     ledger = Ledger.full(store)
-    ledger.claim("site", files(about="1" * 64))
+    ledger.claim("site", entries(about="1" * 64))
     with pytest.raises(ConfigError, match=r"about\.html: two files map to this output path"):
-        ledger.claim("static", files(about="2" * 64))
+        ledger.claim("static", entries(about="2" * 64))
 
 
 def test_a_path_claimed_twice_by_one_owner_is_a_config_error(store):
@@ -74,7 +74,7 @@ def test_a_path_claimed_twice_by_one_owner_is_a_config_error(store):
 
 
 def test_reclaiming_after_a_release_is_not_a_collision(store):
-    Ledger.full(store).claim("A", files(a="1" * 64))
+    Ledger.full(store).claim("A", entries(a="1" * 64))
     ledger = Ledger.incremental(store)
-    ledger.claim("A", files(a="1" * 64), ledger.release("A"))
+    ledger.claim("A", entries(a="1" * 64), ledger.release("A"))
     assert ledger.puts == [] and ledger.deletes == [] and store.owner_of("a.html") == "A"

@@ -62,7 +62,7 @@ def parallel(corpus, tmp_path_factory):
 
 def test_two_workers_write_the_same_bytes_as_one(corpus, parallel, tmp_path):
     out2, stdout = parallel
-    assert "full build" in stdout and "2000 documents (1980 records, 20 bundles verified)" in stdout
+    assert "full build" in stdout and "2,000 documents (1,980 records, 20 bundles verified)" in stdout
     out1 = tmp_path / "site"
     build_ok(corpus, out1, "--jobs", "1")
     assert tree(out1) == tree(out2)  # snapshot included: both are version 1

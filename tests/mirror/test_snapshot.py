@@ -146,6 +146,20 @@ def test_authentic_document_at_another_pith_numbers_path_is_mix_and_match(signed
         capsys.readouterr().err
 
 
+
+def test_forged_well_known_copy_with_a_resealed_snapshot_is_caught(signed, capsys):
+    _, out = signed
+    bundle = next((out / "pith").glob("*/bundle.json"))
+    suffix = bundle.parent.name
+    other = load_json(SEED_RECORDS[0])  # any other authentic document, served at the well-known path
+    (out / f".well-known/pith/{suffix}/bundle.json").write_text(json.dumps(other))
+    (out / f".well-known/pith/{suffix}/state.json").write_text("{}")
+    _reseal(out)
+    assert verify(out) == 1
+    err = capsys.readouterr().err
+    for name in ("bundle", "state"):
+        assert f".well-known/pith/{suffix}/{name}.json: differs from pith/{suffix}/{name}.json" in err
+
 def _reseal(out):
     """What an attacker without the mirror key can do: rewrite the snapshot unsigned."""
     skip = {SNAPSHOT_PATH, "pith-mirror-key.json"}

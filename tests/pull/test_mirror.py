@@ -79,7 +79,7 @@ def test_a_second_pull_fetches_nothing(tmp_path, upstream, capsys):
     rc, out, _ = pull(capsys, up.url, down)
     assert rc == 0
     assert up.paths() == [SNAPSHOT_PATH]  # one conditional request, answered 304
-    assert "network: 1 requests, 0 bytes" in out
+    assert "network: 1 request, 0 bytes" in out
     assert content_documents(down) == before
 
 

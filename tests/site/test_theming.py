@@ -62,6 +62,7 @@ OWN = {"robots.txt": b"User-agent: *\nDisallow: /private/\n",
 
 def test_static_robots_headers_and_404_replace_the_generated_files(tmp_path):
     site = make_site(tmp_path, test_key=False)
+    (site / "sitegen.toml").write_text('host = "netlify"\n')  # a host whose _headers sitegen writes
     (site / "static").mkdir()
     for name, data in OWN.items():
         (site / "static" / name).write_bytes(data)
@@ -79,6 +80,7 @@ def test_static_robots_headers_and_404_replace_the_generated_files(tmp_path):
 
 def test_one_static_override_leaves_the_other_generated_files(tmp_path):
     site = make_site(tmp_path, test_key=False)
+    (site / "sitegen.toml").write_text('host = "cloudflare"\n')
     (site / "static").mkdir()
     (site / "static" / "robots.txt").write_bytes(OWN["robots.txt"])
     out = tmp_path / "out"
