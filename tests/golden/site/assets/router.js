@@ -3,6 +3,9 @@
 // and /paper/<short Pith Number>/ land here, and this script looks the alias up
 // in the static alias maps and sends the browser to the record page. Text is
 // set with textContent only. Without JavaScript the page links to the maps.
+// Its words come from data-* attributes of #alias-status, written by
+// templates/404.html in the page's language (sitegen.site.strings, table
+// [not_found]); the English here is the fallback.
 (function () {
   "use strict";
   var box = document.getElementById("alias-router");
@@ -21,15 +24,29 @@
   if (!ident || (rel.indexOf("paper/") === 0 && ident.kind !== "suffix")) return;
 
   var status = document.getElementById("alias-status");
-  function say(text) { if (status) status.textContent = text; }
-  say("Looking up " + rel + "…");
+  var words = status ? status.dataset : {}, ENGLISH = {
+    lookingUp: "Looking up {alias}…",
+    noRecord: "No record on this mirror has the alias {alias}.",
+    several: "{alias} names {n} records:",
+    mapsError: "The alias maps could not be read ({error})."
+  };
+  // The words for `name` (data-<name> or English) with {alias} and `values` filled in.
+  function say(name, values) {
+    if (!status) return;
+    values = values || {};
+    values.alias = rel;
+    status.textContent = (words[name] || ENGLISH[name]).replace(/\{([A-Za-z_]+)\}/g, function (m, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : m;
+    });
+  }
+  say("lookingUp");
   L.resolve(base, ident).then(function (found) {
     if (found.length === 1 || (ident.kind === "arxiv" && found.length > 1 && ident.version === null)) {
       location.replace(base + "pith/" + found[0].suffix + "/");  // an unversioned id: the newest version
       return;
     }
-    if (!found.length) { say("No record on this mirror has the alias " + rel + "."); return; }
-    say(rel + " names " + found.length + " records:");
+    if (!found.length) { say("noRecord"); return; }
+    say("several", { n: found.length });
     var list = document.createElement("ul");
     found.forEach(function (f) {
       var li = document.createElement("li"), a = document.createElement("a");
@@ -39,5 +56,5 @@
       list.appendChild(li);
     });
     box.appendChild(list);
-  }).catch(function (e) { say("The alias maps could not be read (" + e.message + ")."); });
+  }).catch(function (e) { say("mapsError", { error: e.message }); });
 })();

@@ -1,6 +1,9 @@
 // sitegen search page (docs/protocol.md §9): queries the static index under
 // search/ and the alias maps in the browser, fetching only the shards and
-// chunks a query needs. Results are built with textContent only.
+// chunks a query needs. Results are built with textContent only. Its words
+// come from data-* attributes of #search-status, written by templates/search.html
+// in the page's language (sitegen.site.strings, table [search]); the English
+// here is the fallback.
 (function () {
   "use strict";
   var L = window.sitegenLookup;
@@ -13,8 +16,30 @@
   var more = document.getElementById("search-more");
   var PAGE = 10, WINDOW = 256;
   var current = null;  // the running query: {terms, rare, cursor, shown}
+  var words = status.dataset, ENGLISH = {
+    empty: "Type a title word, an author, an arXiv id, a DOI or a Pith Number.",
+    searching: "Searching…",
+    noIndex: "This mirror publishes no search index.",
+    indexError: "The search index could not be read ({error}).",
+    none: "No records found.",
+    shown: "{n} records shown, newest first.",
+    shownOne: "{n} record shown.",
+    moreFollow: "More follow.",
+    lookingUp: "Looking up {query}…",
+    identified: "{n} records with this identifier.",
+    identifiedOne: "{n} record with this identifier.",
+    mapsError: "The alias maps could not be read ({error})."
+  };
 
-  function say(text) { status.textContent = text; }
+  // The words for `name` (data-<name> or English), {placeholders} filled from `values`.
+  function text(name, values) {
+    var template = words[name] || ENGLISH[name];
+    return template.replace(/\{([A-Za-z_]+)\}/g, function (m, key) {
+      return values && Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : m;
+    });
+  }
+  function say(name, values) { status.textContent = text(name, values); }
+  function count(name, n) { return text(n === 1 ? name + "One" : name, { n: n }); }
 
   function item(doc) {
     // doc: [suffix, title, authors, year, arxiv id with version, primary category]
@@ -25,7 +50,8 @@
     li.appendChild(a);
     var meta = document.createElement("span");
     meta.className = "meta";
-    meta.textContent = "pith:" + doc[0].slice(0, 8) + " · arXiv:" + doc[4] + " · " + doc[3] + " · " + doc[5];
+    meta.textContent = ["pith:" + doc[0].slice(0, 8), doc[4] ? "arXiv:" + doc[4] : "", doc[3], doc[5]]
+      .filter(Boolean).join(" · ");
     li.appendChild(document.createTextNode(" "));
     li.appendChild(meta);
     if (doc[2]) {
@@ -124,24 +150,24 @@
       docs.forEach(function (d) { list.appendChild(item(d)); q.shown += 1; });
       var rest = !q.done || q.buffer.length > 0;
       more.hidden = !rest;
-      say(q.shown ? q.shown + " record" + (q.shown === 1 ? "" : "s") + " shown, newest first" + (rest ? "; more follow." : ".")
-                  : "No records found.");
+      if (!q.shown) { say("none"); return; }
+      status.textContent = count("shown", q.shown) + (rest ? " " + text("moreFollow") : "");
     });
   }
 
   function searchText(query) {
-    var words = Array.from(new Set(L.tokens(query)));
-    if (!words.length) { say("Type a title word, an author, an arXiv id, a DOI or a Pith Number."); return; }
-    say("Searching…");
+    var tokens = Array.from(new Set(L.tokens(query)));
+    if (!tokens.length) { say("empty"); return; }
+    say("searching");
     L.fetchJSON(base + "search/index.json").then(function (params) {
-      if (!params) { say("This mirror publishes no search index."); return null; }
-      return Promise.all(words.map(function (w) { return termEntry(params, w); })).then(function (terms) {
-        if (terms.some(function (t) { return t === null; })) { say("No records found."); return; }
+      if (!params) { say("noIndex"); return null; }
+      return Promise.all(tokens.map(function (w) { return termEntry(params, w); })).then(function (terms) {
+        if (terms.some(function (t) { return t === null; })) { say("none"); return; }
         terms.sort(function (a, b) { return a.df - b.df; });
         current = { params: params, rare: terms[0], terms: terms.slice(1), cursor: 0, shown: 0, done: false, buffer: [] };
         return next(current);
       });
-    }).catch(function (e) { say("The search index could not be read (" + e.message + ")."); });
+    }).catch(function (e) { say("indexError", { error: e.message }); });
   }
 
   function run(query) {
@@ -150,7 +176,7 @@
     current = null;
     var ident = L.parseIdentifier(query);
     if (!ident) { searchText(query); return; }
-    say("Looking up " + query.trim() + "…");
+    say("lookingUp", { query: query.trim() });
     L.resolve(base, ident).then(function (found) {
       if (!found.length) { searchText(query); return; }
       L.fetchJSON(base + "search/index.json").then(function (params) {
@@ -164,9 +190,9 @@
         }));
       }).then(function (docs) {
         docs.forEach(function (d) { list.appendChild(item(d)); });
-        say(docs.length + " record" + (docs.length === 1 ? "" : "s") + " with this identifier.");
+        status.textContent = count("identified", docs.length);
       });
-    }).catch(function (e) { say("The alias maps could not be read (" + e.message + ")."); });
+    }).catch(function (e) { say("mapsError", { error: e.message }); });
   }
 
   // A document's shard needs its key, which needs its date: unknown here, so
