@@ -42,8 +42,8 @@ def test_output_tree_has_every_route(built):
         assert {f"pith/{s}/index.html", f"pith/{s}.json"} == {f for f in files if s in f}
     for s in BUNDLES:
         assert {f"pith/{s}/index.html", f"pith/{s}/bundle.json", f"pith/{s}/state.json",
-                f".well-known/pith/{s}/bundle.json", f"api/pith-number/{s}/graph.json",
-                f"api/pith-number/{s}/events.json"} == {f for f in files if s in f}
+                f".well-known/pith/{s}/bundle.json", f".well-known/pith/{s}/state.json",
+                f"api/pith-number/{s}/graph.json", f"api/pith-number/{s}/events.json"} == {f for f in files if s in f}
     assert {"index.html", "404.html", "pith-signing-key.json", "pith-mirrors.json", "robots.txt",
             "sitemap.xml", ".nojekyll", "assets/sitegen.css", "api/aliases/index.json",
             "search/index.json"} <= files
