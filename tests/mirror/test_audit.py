@@ -322,6 +322,7 @@ def test_endless_snapshot_body_stops_at_the_cap(tree, capsys):
     assert_clean(out, err)
 
 
+@pytest.mark.slow
 def test_endless_or_oversized_file_body_is_read_only_to_its_listed_size(tree, capsys):
     with hostile_server(tree, {"robots.txt": endless, "404.html": announce(str(10**12)),
                                "sitemap.xml": announce("9" * 5000), "feed.xml": announce("\u00b2")}) as base:
@@ -352,6 +353,7 @@ def test_trickling_file_is_cut_off_and_the_rest_is_checked(tree, capsys):
     assert "documents: 5 verified" in out
 
 
+@pytest.mark.slow
 def test_server_errors_and_hostile_redirects_are_reported_per_file(tree, capsys):
     with hostile_server(tree, {"robots.txt": status(500), "404.html": redirect("file:///etc/passwd"),
                                "sitemap.xml": status(404)}) as base:

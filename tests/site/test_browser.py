@@ -107,6 +107,7 @@ def test_search_is_linked_from_the_home_page_form(site):
     assert page.locator("#search-results li a").first.get_attribute("href") == f"/pith/{TEX_SUFFIX}/"
 
 
+@pytest.mark.slow
 def test_pagination_reaches_every_record_of_a_year(site):
     base, browser = site
     page = browser.new_page()

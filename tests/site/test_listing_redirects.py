@@ -67,6 +67,7 @@ def test_the_slashless_page_folder_redirects_too(served):
     assert status == 200 and url == f"{base}categories/cs.lg/page/"
 
 
+@pytest.mark.slow
 def test_a_browser_lands_on_the_listing(served):
     base, _, _ = served
     with chromium() as browser:

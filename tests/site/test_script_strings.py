@@ -82,6 +82,7 @@ def settled(page, element_id: str) -> str:
     return page.locator(f"#{element_id}").inner_text()
 
 
+@pytest.mark.slow
 def test_german_search_and_router_speak_german(tmp_path, browser):
     site, out = served_site(tmp_path, 'language = "de"\n')
     with serve(out) as base:
@@ -104,6 +105,7 @@ def test_german_search_and_router_speak_german(tmp_path, browser):
         page.close()
 
 
+@pytest.mark.slow
 def test_a_sites_own_strings_reach_the_scripts(tmp_path, browser):
     site, out = served_site(tmp_path, '[strings]\n"search.none" = "Nothing matched."\n'
                                       '"not_found.no_record" = "Unknown here: {alias}"\n')
@@ -119,6 +121,7 @@ def test_a_sites_own_strings_reach_the_scripts(tmp_path, browser):
         page.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [1024, 360])
 def test_a_search_results_title_and_meta_are_on_separate_lines(tmp_path, browser, width):
     site, out = served_site(tmp_path, "")
