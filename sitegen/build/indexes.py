@@ -24,6 +24,7 @@ from sitegen.build.listing_pages import ListingSpec, all_listing_specs, changed_
 from sitegen.build.lookups import alias_maps, part_bits, part_of, search_index, sitemap_parts
 from sitegen.build.plan import Touched, facets_of
 from sitegen.build.pool import WorkerPool, batched
+from sitegen.build.progress import Progress
 from sitegen.build.publish import PendingSink, StagingSink
 from sitegen.build.store import Store
 from sitegen.build.workers import AliasTask, ListingTask, PagesResult
@@ -49,6 +50,7 @@ class Indexes:
     sink: StagingSink | PendingSink
     renderer: Renderer
     touched: Touched
+    progress: Progress = field(default_factory=lambda: Progress("off"))
     _released: dict[str, str] = field(default_factory=dict)
     #: ``(path, bytes)`` of the pages rendered from templates in this process, for the link check.
     rendered: list[tuple[str, bytes]] = field(default_factory=list)
@@ -62,14 +64,19 @@ class Indexes:
         s = self.inputs.settings
         counts = self.store.facet_counts()
         changed = self.touched.summaries
+        note = self.progress.note
+        note("indexes: alias pages and maps")
         written = self._alias_pages()
         if s.aliases:
             alias_maps(self.store, self._publish, self._release_all, full=not self.incremental, changed=changed)
         else:
             self._release_all("aliasmap:")
+        note("indexes: listings")
         written += self._listings(counts)
+        note("indexes: home page, feed and sitemaps")
         self._site_pages(build_time, counts)
         self._sitemaps(build_time, counts)
+        note("indexes: search index")
         if s.search:
             search_index(self.store, self._publish, self._release_all, full=not self.incremental, changed=changed)
         else:

@@ -86,8 +86,11 @@ class OutputState:
 
 
 class OutputDirectory:
-    """The exclusive right to change ``out`` (an ``flock`` beside it), with
-    recovery and the ownership check done on entry; see the module docstring."""
+    """The exclusive right to change ``out`` (a POSIX ``lockf`` on a file
+    beside it), with recovery and the ownership check done on entry; see the
+    module docstring. A POSIX lock, not ``flock``: worker processes forked by
+    the build do not inherit it, so a build killed with SIGKILL releases it
+    at once even while a worker of it is still finishing a batch."""
 
     def __init__(self, out: Path, cache: Path, *, force: bool) -> None:
         self.out, self.cache, self.force = out.absolute(), cache, force
@@ -105,7 +108,7 @@ class OutputDirectory:
         except OSError as e:
             raise WriteError(f"{parent}: cannot prepare the output directory: {os_problem(e)}") from e
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.lockf(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as e:
             self._release()
             raise WriteError(f"{self.out}: another sitegen build is writing it") from e

@@ -187,11 +187,12 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
         build_time = build_timestamp(s, store.newest_updated_at())
         with timer.stage("indexes"):
             renderer = Renderer(inputs.theme, s, inputs.nav, page_time)
-            indexes = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched)
+            indexes = Indexes(inputs, store, ledger, pool, publisher.sink, renderer, plan.touched, progress)
             written = indexes.build(build_time)
             _refuse_case_collisions(store, ledger)
             link_warnings = check_site(s, inputs.pages, indexes.rendered, _published(store, s.aliases))
     with timer.stage("write"):
+        progress.note("write: snapshot and publish")
         sealed = seal(inputs, store, ledger, publisher.sink, previous=previous, build_time=build_time,
                       published_snapshot_sha=previous_sha if ledger.tracks_changes else None)
         if ledger.tracks_changes:

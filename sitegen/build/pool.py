@@ -21,9 +21,11 @@ reaps it, so no process outlives the build.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
+import os
 import pickle
 import signal
 from dataclasses import dataclass, field
@@ -37,6 +39,8 @@ __all__ = ["WorkerPool", "WorkerDied", "batched", "POLL"]
 POLL = 0.5
 #: Seconds a worker asked to stop gets before it is killed.
 _GRACE = 5.0
+#: prctl(2) option: the signal a process gets when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
 
 
 class WorkerDied(SitegenError):
@@ -56,11 +60,25 @@ def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
+def _die_with_parent() -> None:
+    """Linux: SIGKILL this process when the parent dies (a build killed with
+    SIGKILL must not leave workers writing into its abandoned staging tree)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the worker stops at its next message instead
+        pass
+
+
 def _serve(conn: multiprocessing.connection.Connection, init: Callable[..., None] | None,
-           init_args: tuple[Any, ...], run_batch: Callable[[list[Any]], list[Any]]) -> None:
-    """A worker's life: ``init``, then one batch at a time until told to stop."""
+           init_args: tuple[Any, ...], run_batch: Callable[[list[Any]], list[Any]], parent: int) -> None:
+    """A worker's life: ``init``, then one batch at a time until told to stop
+    or the parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the parent's handler is not for workers
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        return
     if init is not None:
         init(*init_args)
     while True:
@@ -78,6 +96,8 @@ def _serve(conn: multiprocessing.connection.Connection, init: Callable[..., None
             conn.send(reply)
         except (pickle.PicklingError, TypeError, AttributeError) as e:
             conn.send(("error", RuntimeError(f"a worker's result could not be sent: {e!r}")))
+        except OSError:  # the parent is gone
+            return
 
 
 @dataclass
@@ -152,8 +172,8 @@ class WorkerPool:
         context = multiprocessing.get_context("fork")
         for _ in range(self.jobs):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_serve, args=(theirs, self.init, self.init_args, self.run_batch),
-                                      daemon=True)
+            process = context.Process(target=_serve, daemon=True,
+                                      args=(theirs, self.init, self.init_args, self.run_batch, os.getpid()))
             process.start()
             theirs.close()
             self._workers.append(_Worker(process, mine))

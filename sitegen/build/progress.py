@@ -49,6 +49,14 @@ class Progress:
         if mode == "auto":
             mode = "bar" if self.out.isatty() else "lines"
         self.mode, self.interval = mode, interval
+        self.start = time.monotonic()
+
+    def note(self, text: str) -> None:
+        """One line naming a step that shows no count (``indexes: search
+        index``) — only once the build has run for ``interval`` seconds, so
+        a small build stays quiet and a large one never looks stuck."""
+        if self.mode != "off" and time.monotonic() - self.start >= self.interval:
+            print(text, file=self.out, flush=True)
 
     @contextmanager
     def stage(self, name: str, total: int, unit: str = "doc") -> Iterator:

@@ -120,3 +120,19 @@ def test_a_worker_killed_by_the_out_of_memory_killer_fails_the_build_instead_of_
     assert proc.returncode == 1, stderr
     assert "Traceback" not in stderr and "worker process ended" in stderr, stderr
     assert tree(out) == before
+
+
+def test_a_build_killed_with_sigkill_takes_its_workers_and_its_lock_with_it(big_site):
+    site, root = big_site
+    out = root / "out-sigkill"
+    proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
+                   "--base-url", "https://mirror.test/"], root)
+    workers = _wait_for_workers(proc)
+    time.sleep(0.3)
+    proc.kill()  # SIGKILL to the main process only: nothing of it runs again
+    proc.communicate(timeout=30)
+    rebuilt = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
+                              "--jobs", "2", "--base-url", "https://mirror.test/"], env=CHILD_ENV, capture_output=True,
+                             text=True)  # at once: the workers' inherited descriptors hold no lock
+    assert rebuilt.returncode == 0, rebuilt.stderr  # never "another sitegen build is writing it"
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived its build"
