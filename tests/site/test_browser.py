@@ -17,6 +17,8 @@ from browser import chromium, serve
 from pithfactory import CONTENT, REPO, SEED_RECORDS, load_json, make_record, make_site
 from sitegen.cli import main
 
+pytestmark = pytest.mark.slow  # headless Chromium: page loads of a second or so each; CI runs them
+
 SHOTS = Path(os.environ.get("SITEGEN_SCREENSHOTS", REPO / "tests" / "artifacts"))
 TEX_TITLE = 'Schr\\"odinger equation for $\\pi=3+1/8$ in $d\\geq 3$'
 TEX = make_record(arxiv_id="2101.09999", title=TEX_TITLE,
@@ -44,7 +46,6 @@ def site(tmp_path_factory):
             yield base, browser
 
 
-@pytest.mark.slow
 def test_record_page_renders_unicode_and_mathml_title(site):
     base, browser = site
     page = browser.new_page()
@@ -107,7 +108,6 @@ def test_search_is_linked_from_the_home_page_form(site):
     assert page.locator("#search-results li a").first.get_attribute("href") == f"/pith/{TEX_SUFFIX}/"
 
 
-@pytest.mark.slow
 def test_pagination_reaches_every_record_of_a_year(site):
     base, browser = site
     page = browser.new_page()
@@ -138,7 +138,6 @@ def test_dark_mode_follows_the_system(site):
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
 
 
-@pytest.mark.slow
 def test_phone_viewport_has_no_horizontal_scroll_and_screenshots_are_saved(site):
     base, browser = site
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -181,7 +180,6 @@ def test_pages_work_with_javascript_off(site):
     assert page.locator("h1").inner_text() == "About this mirror"
 
 
-@pytest.mark.slow
 def test_record_page_css_and_js_weigh_under_50_kb(site):
     base, browser = site
     page = browser.new_page()

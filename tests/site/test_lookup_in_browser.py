@@ -16,6 +16,8 @@ from pithfactory import SEED_RECORDS, load_json, make_record, make_site
 from sitegen.cli import main
 from sitegen.site import lookup, search
 
+pytestmark = pytest.mark.slow  # headless Chromium: page loads of a second or so each; CI runs them
+
 SEED = load_json(SEED_RECORDS[3])  # ImageNet Training in Minutes, 1709.05011v10
 SEED_SUFFIX = SEED["pith_number"].split(":")[2]
 V1 = make_record(arxiv_id="hep-lat/0305021", version=1, title="Lattice gauge theory at finite density")
@@ -59,7 +61,6 @@ SAMPLES = ["", "a", "quantum", "Schrödinger", "1709.05011", "hep-lat/0305021", 
            "日本語のタイトル", "emoji 🙂 and 𝔸 math", "x" * 40, "BIMLI3THH5PSHA56CBSKDVHQKR"]
 
 
-@pytest.mark.slow
 def test_the_javascript_lookup_agrees_with_python(site, browser):
     base, _, _ = site
     page = browser.new_page()
@@ -129,7 +130,6 @@ def test_search_finds_records(site, browser, query, suffix):
     assert f"/pith/{suffix}/" in hrefs(page), (query, hrefs(page))
 
 
-@pytest.mark.slow
 def test_search_pages_through_a_common_term_newest_first_and_intersects_chunks(site, browser):
     base, out, _ = site
     term = json.loads((out / "search" / "t" / f"{lookup.shard_of('common', 1)}.json").read_text())["common"]
@@ -152,7 +152,6 @@ def test_search_pages_through_a_common_term_newest_first_and_intersects_chunks(s
     page.wait_for_function("() => document.getElementById('search-status').textContent === 'No records found.'")
 
 
-@pytest.mark.slow
 def test_search_follows_incremental_builds(tmp_path, browser):
     """A record added by an incremental build is found; a removed one is not;
     and the tree equals a clean build's."""
@@ -193,7 +192,6 @@ def test_search_follows_incremental_builds(tmp_path, browser):
         shutil.rmtree(clean)
 
 
-@pytest.mark.slow
 def test_search_and_router_work_under_a_sub_path(tmp_path, browser):
     src = make_site(tmp_path, docs={"v1.json": V1})
     host = tmp_path / "host"
