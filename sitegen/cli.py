@@ -18,28 +18,28 @@ import shlex
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sitegen import __version__
-from sitegen.mirror import key as mirrorkey
 from sitegen.build import BuildOptions, BuildResult, build
+from sitegen.build.progress import Progress
 from sitegen.config import Settings, check_jobs, check_text, load_settings, normalise_base_url
-from sitegen.errors import (BuildFailed, ConfigError, KeyringFailed, Problem, SitegenError, os_problem, quote,
-                            safe_text)
-from sitegen.pith.keys import parse_key_document
-from sitegen.verify.keyring import load_keyring
+from sitegen.errors import BuildFailed, ConfigError, KeyringFailed, Problem, SitegenError, os_problem, quote, safe_text
+from sitegen.mirror import key as mirrorkey
 from sitegen.mirror.audit import check_mirror, default_state_file
 from sitegen.mirror.source import DEFAULT_TIMEOUT
 from sitegen.model import Keyring, SourceFile, TrustedKey
 from sitegen.pith import shapes
+from sitegen.pith.keys import parse_key_document
 from sitegen.pith.strict_json import parse_strict_json
-from sitegen.build.progress import Progress
 from sitegen.pull import PullOptions, Selection, UsageError, pull
 from sitegen.pull.fetch import Limits
 from sitegen.pull.filters import parse_categories, parse_since, parse_years
 from sitegen.pull.names import parse_names, read_names_file
 from sitegen.starter import REGISTRY_KEY_URL, NewSite, init_site
+from sitegen.verify.keyring import load_keyring
 
 __all__ = ["main"]
 
@@ -367,11 +367,11 @@ def _verify_keys(args: argparse.Namespace, is_url: bool) -> tuple[Keyring | None
     keyring, problems = load_keyring(keys_dir, Path.cwd())
     if problems:
         raise ConfigError("; ".join(str(p) for p in problems))
-    ids = ", ".join(k.key_id for k in keyring.keys())
+    ids = ", ".join(k.key_id for k in keyring.keys())  # noqa: SIM118 (a Keyring, not a dict)
     return keyring, f"keys: {safe_text(str(keys_dir))} ({how}): {_n(len(keyring), 'trusted key')} ({ids})"
 
 
-def _load_state(state_file: Path | None, target_key: str) -> tuple[dict, dict | None]:
+def _load_state(state_file: Path | None, target_key: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """All remembered snapshots, and the one for ``target_key`` (checked)."""
     if state_file is None or not state_file.exists():
         return {}, None
@@ -512,7 +512,8 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         else:
             head += (f"sitegen mirror, snapshot version {report.version}; "
                      f"{_n(report.listed, 'document')} listed in shards that changed")
-        print(head + f"; {report.planned} to fetch" + (f" ({report.left} left for the next pull)" if report.left else ""))
+        left = f" ({report.left} left for the next pull)" if report.left else ""
+        print(head + f"; {report.planned} to fetch" + left)
         if not args.dry_run:
             landed = c.get("new", 0) + c.get("updated", 0)
             print(f"landed {landed} ({c.get('new', 0)} new, {c.get('updated', 0)} updated); "

@@ -10,14 +10,17 @@ import os
 import re
 import tomllib
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError, os_problem, quote, safe_text
 from sitegen.site.hosts import DEFAULT_HOST, HOST_NAMES
 from sitegen.site.strings import LANGUAGE_RE, check_overrides, shipped_catalogue_for, shipped_languages
+
+_T = TypeVar("_T")
 
 __all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE", "MAX_JOBS", "check_text",
            "normalise_base_url", "check_jobs"]
@@ -174,7 +177,7 @@ def check_jobs(value: int) -> int:
     return value
 
 
-def _setting(check, value, setting: str, where: str):
+def _setting(check: Callable[[Any], _T], value: Any, setting: str, where: str) -> _T:
     """``check(value)``, with its :class:`ValueError` turned into a
     :class:`ConfigError` naming ``where`` and ``setting``."""
     try:
@@ -211,7 +214,7 @@ def _positive(value: int) -> int:
     return value
 
 
-def _in_range(key: str):
+def _in_range(key: str) -> Callable[[int], int]:
     """A check of ``key``'s range (:data:`_RANGES`) raising :class:`ValueError`."""
     limit, default = _RANGES[key]
 
@@ -269,7 +272,7 @@ def _host(value: str) -> str:
 _CSS_SEGMENT = re.compile(r"\A[A-Za-z0-9_~-][A-Za-z0-9._~-]*\Z")
 
 
-def _extra_css(value: list, where: str) -> tuple[str, ...]:
+def _extra_css(value: list[Any], where: str) -> tuple[str, ...]:
     """``extra_css`` checked: relative ``.css`` paths in the output tree
     (``assets/custom.css``) made of :data:`_CSS_SEGMENT` segments. Whether the
     file exists in ``static/`` is checked with the theme
@@ -297,7 +300,7 @@ def _language(value: str, overrides: tuple[tuple[str, str], ...], where: str) ->
     return value
 
 
-def _strings(table: dict, where: str) -> tuple[tuple[str, str], ...]:
+def _strings(table: dict[str, Any], where: str) -> tuple[tuple[str, str], ...]:
     try:
         pairs = check_overrides(table)
     except ValueError as e:

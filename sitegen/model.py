@@ -13,11 +13,12 @@ mutates it (views copy what they need).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = [
     "SourceFile", "ParsedDocument", "TrustedKey", "Keyring", "CheckResult",
@@ -72,7 +73,8 @@ class TrustedKey:
         if signed_at is None:
             return f"the signature carries no date, and key {self.key_id} is only valid in a window"
         if self.not_before is not None and signed_at < self.not_before:
-            return f"dated {signed_at.isoformat()}, before key {self.key_id} became valid ({self.not_before.isoformat()})"
+            return (f"dated {signed_at.isoformat()}, before key {self.key_id} became valid "
+                    f"({self.not_before.isoformat()})")
         if self.rotates_at is not None and signed_at >= self.rotates_at:
             return f"dated {signed_at.isoformat()}, after key {self.key_id} rotated ({self.rotates_at.isoformat()})"
         return None
@@ -85,7 +87,7 @@ class Keyring:
     by_id: Mapping[str, TrustedKey]
 
     @classmethod
-    def of(cls, keys: list[TrustedKey]) -> "Keyring":
+    def of(cls, keys: list[TrustedKey]) -> Keyring:
         return cls(MappingProxyType({k.key_id: k for k in keys}))
 
     def get(self, key_id: Any) -> TrustedKey | None:

@@ -26,6 +26,7 @@ import os
 import posixpath
 import stat
 from pathlib import Path
+from typing import Any
 
 from sitegen.errors import InputError, Problem, os_problem
 
@@ -73,10 +74,11 @@ def read_untrusted(path: Path, *, root: Path, max_bytes: int, rel: str, root_nam
     guarded path described in the module docstring.
 
     ``rel`` is the name shown in errors, ``root_name`` how the root is named
-    in them, ``cap_setting`` the setting that raises the size cap. Raises :class:`~sitegen.errors.InputError`: ``load.file`` for a
-    symlink out of the root, a symlinked directory, a dangling or looping
-    symlink, anything but a regular file, an unreadable file; ``load.size``
-    for a file over ``max_bytes``.
+    in them, ``cap_setting`` the setting that raises the size cap. Raises
+    :class:`~sitegen.errors.InputError`: ``load.file`` for a symlink out of
+    the root, a symlinked directory, a dangling or looping symlink, anything
+    but a regular file, an unreadable file; ``load.size`` for a file over
+    ``max_bytes``.
     """
     try:
         parts = tuple(Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).parts)
@@ -104,14 +106,14 @@ def read_untrusted(path: Path, *, root: Path, max_bytes: int, rel: str, root_nam
         os.close(root_fd)
 
 
-def _open_walk(root_fd: int, parts: tuple[str, ...], rel: str) -> tuple[int | None, tuple]:
+def _open_walk(root_fd: int, parts: tuple[str, ...], rel: str) -> tuple[int | None, tuple[Any, ...]]:
     """Open ``parts`` under ``root_fd`` without following any symlink. Returns
     ``(fd, ())`` for the opened file or ``(None, (folder_parts, link_target))``
     when the last component is a symlink to follow."""
     current = root_fd
     opened: list[int] = []
     try:
-        for i, name in enumerate(parts[:-1]):
+        for name in parts[:-1]:
             if name == "..":
                 raise _fail(rel, "path leaves its directory")
             try:

@@ -46,15 +46,19 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sitegen.build import build
 from sitegen.config import Settings, load_settings
 from sitegen.errors import BuildFailed, ConfigError, SitegenError, os_problem, quote, safe_text
+
+if TYPE_CHECKING:  # watchfiles is imported when the watcher starts
+    from watchfiles import Change
 
 __all__ = ["Server", "serve", "normalise_base_path"]
 
@@ -116,12 +120,12 @@ class Server:
         self.session = secrets.token_hex(4)  # a restarted server reloads the pages left open
         self.lock = threading.Lock()  # guards ``state``, which is replaced, never mutated
         self.stop = threading.Event()
-        self.changes: queue.Queue[set] = queue.Queue()
+        self.changes: queue.Queue[set[tuple[Change, str]]] = queue.Queue()
         self.httpd = http.server.ThreadingHTTPServer((host, port), _handler(self))  # may raise OSError
         self._serving = False
         self._tmp = Path(tempfile.mkdtemp(prefix="sitegen-serve-"))
         bound_host, bound_port = self.httpd.server_address[:2]
-        self.origin = f"http://{bound_host}:{bound_port}"
+        self.origin = f"http://{bound_host!s}:{bound_port}"
         self.root = self._tmp / "site"
 
     @property
@@ -228,7 +232,7 @@ class Server:
             self.log(f"rebuilding: {self._describe(changes)}")
             self.rebuild()
 
-    def _describe(self, changes: set) -> str:
+    def _describe(self, changes: set[tuple[Change, str]]) -> str:
         paths = sorted({safe_text(os.path.relpath(path, self.site_dir), 200) for _, path in changes})
         shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
         return f"{shown} changed"
@@ -263,24 +267,24 @@ def _inject(body: bytes, session: str, state: _State) -> bytes:
     return body[:at] + tag + body[at:] if at >= 0 else body + tag
 
 
-def _handler(server: Server):
+def _handler(server: Server) -> type[http.server.SimpleHTTPRequestHandler]:
     class Handler(http.server.SimpleHTTPRequestHandler):
-        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
+        extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,  # noqa: RUF012 (as in the base)
                           ".json": "application/json", ".xml": "application/xml"}
         _state = _State()
 
-        def __init__(self, *args, **kwargs):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, directory=str(server.root), **kwargs)
 
-        def log_message(self, *args):  # quiet; problems are reported by the build
+        def log_message(self, format: str, *args: Any) -> None:  # quiet; problems are reported by the build
             pass
 
-        def end_headers(self):
+        def end_headers(self) -> None:
             # Every response is fresh: a reload after a rebuild must fetch changed CSS and JS too.
             self.send_header("Cache-Control", "no-store")
             super().end_headers()
 
-        def guess_type(self, path):
+        def guess_type(self, path: str | os.PathLike[str]) -> str:
             if os.path.basename(path) == "feed.xml":
                 return "application/atom+xml"
             return super().guess_type(path)
@@ -303,7 +307,7 @@ def _handler(server: Server):
         def _html(self, code: int, path: str) -> None:
             self._send(code, _inject(Path(path).read_bytes(), server.session, self._state), "text/html; charset=utf-8")
 
-        def translate_path(self, path):
+        def translate_path(self, path: str) -> str:
             # Only called for paths under the base path (do_GET answers the rest).
             path = path.split("?", 1)[0].split("#", 1)[0]
             return super().translate_path("/" + path[len(self._state.base_path):])
@@ -328,7 +332,7 @@ def _handler(server: Server):
                     f"<code>base_url</code>): on the real host it is not part of the mirror.</p></body></html>\n")
             self._send(404, _inject(page.encode(), server.session, self._state), "text/html; charset=utf-8")
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             with server.lock:
                 self._state = server.state  # one state per request
             route, _, query = self.path.split("#", 1)[0].partition("?")
@@ -353,7 +357,7 @@ def _handler(server: Server):
 
         do_HEAD = do_GET
 
-        def send_error(self, code, message=None, explain=None):
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             page = server.root / "404.html"
             if code == 404 and page.is_file():
                 return self._html(404, str(page))

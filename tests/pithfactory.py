@@ -18,10 +18,10 @@ from typing import Any
 
 import nacl.signing
 
+from sitegen.model import Keyring, SourceFile
 from sitegen.pith import canonical, keys, numbers
 from sitegen.pith.keys import parse_key_document
 from sitegen.verify.event import merge_events as merge
-from sitegen.model import Keyring, SourceFile
 
 REPO = Path(__file__).resolve().parent.parent
 CONTENT = REPO / "content"
@@ -76,7 +76,7 @@ def keyring_of(*docs: dict) -> Keyring:
     keys = []
     for doc in docs:
         key, problems = parse_key_document(SourceFile(Path("k.json"), "k.json", json.dumps(doc).encode()))
-        assert not problems, problems
+        assert key is not None and not problems, problems
         keys.append(key)
     return Keyring.of(keys)
 
@@ -87,7 +87,8 @@ def sign_hex(sk: nacl.signing.SigningKey, digest_hex: str) -> str:
 
 def canonical_record(*, arxiv_id: str = "2101.00001", version: int = 1, title: str = "A Test Paper",
                      submitted_at: str = "2021-01-04T12:00:00Z", primary_cat: str = "cs.LG",
-                     cross_cats: tuple = ("stat.ML",), license: str = "http://creativecommons.org/licenses/by/4.0/") -> dict:
+                     cross_cats: tuple = ("stat.ML",),
+                     license: str = "http://creativecommons.org/licenses/by/4.0/") -> dict:
     return {
         "source": {"id": arxiv_id, "kind": "arxiv", "version": version},
         "metadata": {

@@ -131,7 +131,7 @@ def links_in(html: str) -> Iterator[str]:
         wanted = _LINK_ATTRS.get(name, ())
         pos = m.end()
         while True:  # attributes, up to the tag's '>'
-            pos = _SPACE.match(html, pos).end()  # type: ignore[union-attr]  (matches the empty string)
+            pos = _SPACE.match(html, pos).end()  # type: ignore[union-attr]  # matches the empty string
             if pos >= n:
                 return
             if html[pos] == ">":

@@ -31,16 +31,23 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sitegen.config import DEFAULT_MAX_DOCUMENT_BYTES
 from sitegen.errors import quote
-from sitegen.mirror.snapshot import (SHARD_SHAPE, SNAPSHOT_PATH, SNAPSHOT_SHAPE, shard_of, snapshot_sha256,
-                                     tree_sha256)
-from sitegen.mirror.source import DEFAULT_TIMEOUT, TooLarge, Unreadable, check_tree_path, open_source
-from sitegen.model import Keyring, ParsedDocument, SourceFile, TrustedKey
+from sitegen.mirror.snapshot import SHARD_SHAPE, SNAPSHOT_PATH, SNAPSHOT_SHAPE, shard_of, snapshot_sha256, tree_sha256
+from sitegen.mirror.source import (
+    DEFAULT_TIMEOUT,
+    DirectorySource,
+    HttpSource,
+    TooLarge,
+    Unreadable,
+    check_tree_path,
+    open_source,
+)
+from sitegen.model import Keyring, ParsedDocument, SourceFile, TrustedKey, VerifiedBundle
 from sitegen.pith import keys, shapes
 from sitegen.pith.strict_json import classify, parse_strict_json
 from sitegen.pith.timestamps import parse_timestamp
@@ -106,7 +113,7 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _read(source, report: MirrorReport, rel: str, cap: int, size: int) -> bytes | None:
+def _read(source: DirectorySource | HttpSource, report: MirrorReport, rel: str, cap: int, size: int) -> bytes | None:
     """Read ``rel`` (a confined path) that the snapshot lists with ``size``
     bytes: never more than ``size`` + 1 bytes, and nothing if ``size`` is over
     ``cap``. Records it as missing, changed or a problem and returns None, or
@@ -127,7 +134,8 @@ def _read(source, report: MirrorReport, rel: str, cap: int, size: int) -> bytes 
     return data
 
 
-def _check_signature(report: MirrorReport, snapshot: dict, digest: str, mirror_key: TrustedKey | None) -> None:
+def _check_signature(report: MirrorReport, snapshot: dict[str, Any], digest: str,
+                     mirror_key: TrustedKey | None) -> None:
     sig = snapshot.get("signature")
     if mirror_key is None:
         report.notes.append("signature: present, not checked (pass --mirror-key)" if sig else "signature: none")
@@ -146,7 +154,8 @@ def _check_signature(report: MirrorReport, snapshot: dict, digest: str, mirror_k
         report.notes.append(f"signature: verified with mirror key {mirror_key.key_id} ({mirror_key.fingerprint_hex})")
 
 
-def _check_freshness(report: MirrorReport, snapshot: dict, digest: str, seen: dict | None, now: datetime) -> None:
+def _check_freshness(report: MirrorReport, snapshot: dict[str, Any], digest: str, seen: dict[str, Any] | None,
+                     now: datetime) -> None:
     expires = snapshot["expires"]
     # Threat: a frozen mirror serving an old, authentic snapshot forever.
     if expires is not None and now >= parse_timestamp(expires):
@@ -166,7 +175,7 @@ def _check_freshness(report: MirrorReport, snapshot: dict, digest: str, seen: di
         report.notes.append(f"freshness: version {version}, newest seen before {seen['version']}")
 
 
-def _read_snapshot(source, report: MirrorReport) -> dict | None:
+def _read_snapshot(source: DirectorySource | HttpSource, report: MirrorReport) -> dict[str, Any] | None:
     try:
         raw = source.get(SNAPSHOT_PATH, MAX_SNAPSHOT_BYTES)
     except (TooLarge, Unreadable) as e:
@@ -187,7 +196,8 @@ def _read_snapshot(source, report: MirrorReport) -> dict | None:
     return None if problems else snapshot
 
 
-def _read_shards(source, report: MirrorReport, snapshot: dict) -> tuple[list[_Listed], set[str]]:
+def _read_shards(source: DirectorySource | HttpSource, report: MirrorReport,
+                 snapshot: dict[str, Any]) -> tuple[list[_Listed], set[str]]:
     """Every file the shards list (confined, each once), and the shard paths."""
     entries: list[_Listed] = []
     seen: set[str] = set()
@@ -271,12 +281,14 @@ def _check_document(report: MirrorReport, rel: str, data: bytes, keyring: Keyrin
     if verified is None:
         return
     # Threat: an authentic document served at another Pith Number's path (mix-and-match).
-    path_suffix = (_RECORD_PATH.match(rel) or _BUNDLE_PATH.match(rel)).group(1)
+    match = _RECORD_PATH.match(rel) or _BUNDLE_PATH.match(rel)
+    assert match is not None  # only documents' paths are kept for verifying
+    path_suffix = match.group(1)
     if verified.suffix != path_suffix:
         report.problems.append(f"{rel}: pith_number: the document is {verified.pith_number}, "
                                f"served at the path of {path_suffix}")
         return
-    if kind == "bundle" and state_bytes is not None and state_bytes != verified.state_json:
+    if isinstance(verified, VerifiedBundle) and state_bytes is not None and state_bytes != verified.state_json:
         report.problems.append(f"pith/{path_suffix}/state.json: differs from the state of the verified bundle")
         return
     report.documents_verified += 1
@@ -301,7 +313,7 @@ def check_mirror(target: str, *, keyring: Keyring | None = None, mirror_key: Tru
     if snapshot["snapshot_sha256"] != digest:
         report.problems.append(f"{SNAPSHOT_PATH}: snapshot_sha256: does not match the snapshot's content")
     _check_signature(report, snapshot, digest, mirror_key)
-    _check_freshness(report, snapshot, digest, seen, now or datetime.now(timezone.utc))
+    _check_freshness(report, snapshot, digest, seen, now or datetime.now(UTC))
 
     entries, shard_paths = _read_shards(source, report, snapshot)
     report.file_count = len(entries)
@@ -331,7 +343,7 @@ def check_mirror(target: str, *, keyring: Keyring | None = None, mirror_key: Tru
             report.changed += part.changed
             report.problems += part.problems
 
-    if not source.is_url:
+    if isinstance(source, DirectorySource):  # not is_url
         report.extra = sorted(source.listing() - {SNAPSHOT_PATH} - shard_paths - {e.path for e in entries})
     if keyring is None:
         report.notes.append("documents: NOT verified (no trusted keys; pass --keys DIR)")

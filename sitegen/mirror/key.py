@@ -17,11 +17,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nacl.signing
 
-from sitegen.pith import keys
 from sitegen.errors import ConfigError, WriteError, os_problem, quote
+from sitegen.pith import keys
 
 __all__ = ["MirrorKey", "generate", "load_secret", "public_document", "SECRET_NAME", "PUBLIC_NAME"]
 
@@ -43,7 +44,7 @@ class MirrorKey:
         return base64.b64encode(self.signing_key.sign(bytes.fromhex(digest_hex)).signature).decode("ascii")
 
 
-def public_document(key: MirrorKey) -> dict:
+def public_document(key: MirrorKey) -> dict[str, Any]:
     """The public key document (resolver key format, docs/protocol.md §3)."""
     raw = key.public_key
     return {
@@ -122,7 +123,7 @@ def load_secret(path: Path, site_dir: Path) -> MirrorKey:
     return MirrorKey(_secret_field(doc, "key_id", path), nacl.signing.SigningKey(_seed(doc, path)))
 
 
-def _secret_field(doc: dict, field: str, path: Path) -> str:
+def _secret_field(doc: dict[str, Any], field: str, path: Path) -> str:
     """``doc[field]``, a non-empty string; raises :class:`ConfigError` naming it."""
     value = doc.get(field)
     if not isinstance(value, str) or not value:
@@ -131,7 +132,7 @@ def _secret_field(doc: dict, field: str, path: Path) -> str:
     return value
 
 
-def _seed(doc: dict, path: Path) -> bytes:
+def _seed(doc: dict[str, Any], path: Path) -> bytes:
     """The 32-byte Ed25519 seed of a secret key document; raises
     :class:`ConfigError` naming the field at fault."""
     if doc.get("algorithm") != "ed25519":

@@ -38,17 +38,18 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 
 from sitegen import __version__
-from sitegen.pith import canonical, keys, shapes
 from sitegen.mirror.key import MirrorKey, public_document
+from sitegen.model import FileEntry, OutputFile
+from sitegen.pith import canonical, keys, shapes
 from sitegen.pith.routes import check_route
 from sitegen.pith.strict_json import parse_strict_json
-from sitegen.model import FileEntry, OutputFile
 
 __all__ = ["SNAPSHOT_PATH", "SHARD_DIR", "MIRROR_KEY_PATH", "SNAPSHOT_SHAPE", "SHARD_SHAPE", "shard_of",
            "prefix_length", "seal_tree", "snapshot_sha256", "tree_sha256", "parse_snapshot", "parse_shard",
@@ -137,7 +138,7 @@ def snapshot_file(shards: list[dict[str, Any]], *, file_count: int, total_bytes:
         version = previous["version"] if previous.get("tree_sha256") == tree else previous["version"] + 1
     expires = None
     if valid_days is not None:
-        start = datetime.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        start = datetime.strptime(generated_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         expires = (start + timedelta(days=valid_days)).strftime("%Y-%m-%dT%H:%M:%SZ")
     snapshot: dict[str, Any] = {
         "snapshot_type": "pith_mirror_snapshot",
@@ -189,7 +190,7 @@ def parse_snapshot(data: bytes) -> dict[str, Any]:
     prefix length, the path :func:`shard_path` gives) and a matching
     ``snapshot_sha256``. Raises ``ValueError`` naming the first problem. (The
     signature is :mod:`sitegen.mirror.audit`'s business.)"""
-    doc = parse_strict_json(data)
+    doc: dict[str, Any] = parse_strict_json(data)
     _first_problem(shapes.validate(doc, SNAPSHOT_SHAPE))
     length = doc["shard_prefix_length"]
     if not 0 <= length <= 4 or doc["version"] < 1:
@@ -237,7 +238,8 @@ def seal_tree(entries: list[FileEntry], *, previous: dict[str, Any] | None, gene
         by_shard.setdefault(shard_of(e.path, length), []).append(e)
     shards, shard_files = [], []
     for prefix in sorted(by_shard):
-        f, desc = shard_file(prefix, ((e.path, e.size, e.sha256) for e in sorted(by_shard[prefix], key=lambda e: e.path)))
+        rows = ((e.path, e.size, e.sha256) for e in sorted(by_shard[prefix], key=lambda e: e.path))
+        f, desc = shard_file(prefix, rows)
         shard_files.append(f)
         shards.append(desc)
     snap = snapshot_file(shards, file_count=len(listed), total_bytes=sum(e.size for e in listed), length=length,

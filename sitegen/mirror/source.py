@@ -40,6 +40,7 @@ import unicodedata
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO, Any
 from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
 
@@ -91,7 +92,7 @@ def check_tree_path(path: object) -> str:
     return path
 
 
-def open_source(target: str, *, timeout: float = DEFAULT_TIMEOUT) -> "DirectorySource | HttpSource":
+def open_source(target: str, *, timeout: float = DEFAULT_TIMEOUT) -> DirectorySource | HttpSource:
     """The source for ``target``: an http(s) URL or a directory. Raises
     :class:`~sitegen.errors.SitegenError` if it is neither."""
     if target.startswith(("http://", "https://")):
@@ -189,7 +190,7 @@ class _Request:
             except OSError:
                 pass
 
-    def __enter__(self) -> "_Request":
+    def __enter__(self) -> _Request:
         self._timer.start()
         return self
 
@@ -198,7 +199,7 @@ class _Request:
 
 
 class _TrackedHTTP(http.client.HTTPConnection):
-    def __init__(self, *args, request: _Request, **kwargs) -> None:
+    def __init__(self, *args: Any, request: _Request, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request = request
 
@@ -208,7 +209,7 @@ class _TrackedHTTP(http.client.HTTPConnection):
 
 
 class _TrackedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, *args, request: _Request, **kwargs) -> None:
+    def __init__(self, *args: Any, request: _Request, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request = request
 
@@ -222,7 +223,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
         super().__init__()
         self._request = request
 
-    def http_open(self, req):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(functools.partial(_TrackedHTTP, request=self._request), req)
 
 
@@ -231,14 +232,16 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         super().__init__()
         self._request = request
 
-    def https_open(self, req):  # default TLS context: certificates and host names are checked
+    # The default TLS context: certificates and host names are checked.
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
         return self.do_open(functools.partial(_TrackedHTTPS, request=self._request), req)
 
 
 class _Redirects(urllib.request.HTTPRedirectHandler):
     max_redirections = MAX_REDIRECTS
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: http.client.HTTPMessage, newurl: str) -> urllib.request.Request | None:
         scheme = urlsplit(newurl).scheme
         # Threat: a redirect that downgrades to plain HTTP or leaves HTTP altogether.
         if scheme not in ("http", "https") or (req.type == "https" and scheme != "https"):
@@ -293,7 +296,7 @@ class HttpSource:
                 raise Unreadable(f"cannot fetch: {_fetch_problem(reason)}") from None
 
     @staticmethod
-    def _read(response, request: _Request, max_bytes: int, late: str) -> bytes:
+    def _read(response: http.client.HTTPResponse, request: _Request, max_bytes: int, late: str) -> bytes:
         length = (response.headers.get("Content-Length") or "").strip()
         if length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > max_bytes):
             raise TooLarge(f"the server announces {quote(length, 30)} bytes, over the {max_bytes}-byte cap; "

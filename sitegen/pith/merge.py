@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import heapq
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from sitegen.pith.canonical import canonical_json, state_sha256
 from sitegen.pith.events import TARGET_SLOTS
@@ -41,7 +42,7 @@ def _application_order(valid: Mapping[str, Mapping[str, Any]]) -> list[Mapping[s
     events its ``prev_event`` and ``supersedes`` name — taking, among the
     events whose dependencies are placed, the smallest
     ``(created_at, target rank, event_id)`` first."""
-    def key(e: Mapping[str, Any]) -> tuple:
+    def key(e: Mapping[str, Any]) -> tuple[str, int, str]:
         return (e["created_at"], _TARGET_RANK[e["target"]], e["event_id"])
 
     waits: dict[str, set[str]] = {}
@@ -85,7 +86,7 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], *, pith_number: 
     """
     # §2 validity on its own; identical ids are one event.
     valid: dict[str, Mapping[str, Any]] = {}
-    invalid: dict[tuple, dict[str, Any]] = {}
+    invalid: dict[tuple[str, bytes], dict[str, Any]] = {}
     for index, event in enumerate(events):
         why = reasons[index]
         event_id = event.get("event_id") if isinstance(event, dict) else None
@@ -95,7 +96,7 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], *, pith_number: 
             key = (event_id or "", canonical_json(event) if event_id is None else b"")
             invalid.setdefault(key, {"event_id": event_id, "reasons": [_POSITION.sub("event", r) for r in why]})
         else:
-            valid.setdefault(event_id, event)
+            valid.setdefault(cast(str, event_id), event)  # §2: a valid event has a string event_id
 
     ordered = _application_order(valid)
 
@@ -110,7 +111,8 @@ def merge(events: Sequence[Any], source_aliases: Sequence[Any], *, pith_number: 
     rejected: list[dict[str, Any]] = []
 
     def same_log(other: Mapping[str, Any], event: Mapping[str, Any]) -> bool:
-        return other["target"] == event["target"] and other["signer"]["signer_id"] == event["signer"]["signer_id"]
+        return bool(other["target"] == event["target"]
+                    and other["signer"]["signer_id"] == event["signer"]["signer_id"])
 
     for event in ordered:
         eid, target, signer = event["event_id"], event["target"], event["signer"]["signer_id"]

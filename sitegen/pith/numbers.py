@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import base64
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sitegen.pith.canonical import canonical_sha256
 

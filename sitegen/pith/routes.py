@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sitegen.errors import quote
 from sitegen.pith.numbers import SHORT_LEN
 
-__all__ = ["check_route", "RESOLVER_HOST", "Routes", "routes_for", "record_link_paths", "bundle_link_paths", "alias_paths", "SHORT_LENGTHS",
-           "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
+__all__ = ["check_route", "RESOLVER_HOST", "Routes", "routes_for", "record_link_paths", "bundle_link_paths",
+           "alias_paths", "SHORT_LENGTHS", "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
 
 _BAD_SEGMENT = re.compile(r'[\x00-\x1f\x7f\\:*?"<>|]')
 _MAX_SEGMENT, _MAX_PATH = 255, 1024

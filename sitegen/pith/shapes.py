@@ -43,7 +43,7 @@ class Const:
 
 @dataclass(frozen=True)
 class Regex:
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     describe: str
 
 
@@ -67,7 +67,7 @@ class MapOf:
 
 @dataclass(frozen=True)
 class AnyOf:
-    shapes: tuple
+    shapes: tuple[Any, ...]
 
 
 def _rx(pattern: str, describe: str) -> Regex:
@@ -108,7 +108,7 @@ def validate(value: Any, shape: Any, path: str = "") -> list[tuple[str, str]]:
     return out
 
 
-def _validate(value: Any, shape: Any, path: str, out: list) -> None:
+def _validate(value: Any, shape: Any, path: str, out: list[tuple[str, str]]) -> None:
     if isinstance(shape, type):
         if not _is_type(value, shape):
             out.append((path, f"expected {_TYPE_NAMES[shape]}, got {_type_name(value)}"))

@@ -10,7 +10,7 @@ rejected, never silently ignored. Every datetime sitegen handles is aware (UTC).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["STRICT_RE", "ISO_RE", "parse_timestamp", "is_timestamp", "utc_stamp", "format_utc"]
 
@@ -37,7 +37,7 @@ def parse_timestamp(text: object) -> datetime:
         value = datetime.fromisoformat(normalised)
     except ValueError:
         raise ValueError("not a real date and time") from None
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def is_timestamp(text: object, *, strict: bool = False) -> bool:
@@ -54,7 +54,7 @@ def is_timestamp(text: object, *, strict: bool = False) -> bool:
 
 def format_utc(value: datetime) -> str:
     """``YYYY-MM-DDTHH:MM:SSZ`` of an aware datetime."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_stamp(text: str) -> str:

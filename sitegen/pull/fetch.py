@@ -35,7 +35,8 @@ from urllib.parse import urljoin, urlsplit
 
 import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import ReadTimeoutError, TimeoutError as Urllib3Timeout
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from sitegen import __version__
 from sitegen.errors import Problem, quote

@@ -69,7 +69,7 @@ class Workspace:
         self.quarantine_dir = self.root / "quarantine"
         self._lock_fd: int | None = None
 
-    def __enter__(self) -> "Workspace":
+    def __enter__(self) -> Workspace:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:

@@ -26,11 +26,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sitegen.errors import quote
 from sitegen.mirror.snapshot import SHARD_DIR, SNAPSHOT_PATH
 from sitegen.pith.numbers import HEX64_RE
 from sitegen.pith.routes import routes_for
 from sitegen.pith.strict_json import parse_strict_json
-from sitegen.errors import quote
 
 __all__ = ["SNAPSHOT_PATH", "Snapshot", "ShardRef", "Listed", "parse_snapshot", "parse_shard", "document_kind"]
 

@@ -33,14 +33,15 @@ For each document of the item, in order, cheapest first:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from sitegen.errors import InputError, Problem, os_problem, safe_text
 from sitegen.model import Keyring, ParsedDocument, SourceFile, VerifiedBundle, VerifiedRecord
 from sitegen.pith.strict_json import parse_document, parse_strict_json
-from sitegen.pull.fetch import FetchError, Fetcher
+from sitegen.pull.fetch import Fetcher, FetchError
 from sitegen.pull.filters import Selection
 from sitegen.pull.landing import LocalContent, Workspace
 from sitegen.pull.sources import Item, RemoteDoc

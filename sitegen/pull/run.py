@@ -15,16 +15,17 @@ at its first request). Everything a source serves is reported, per document.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Protocol
 
 from sitegen.errors import Problem, SitegenError
 from sitegen.model import Keyring, TrustedKey
-from sitegen.pull.fetch import FetchError, Fetcher, Limits
+from sitegen.pull.fetch import Fetcher, FetchError, Limits, Response
 from sitegen.pull.filters import Selection
 from sitegen.pull.landing import WORKSPACE, LocalContent, Workspace
 from sitegen.pull.names import Name, UsageError
@@ -96,7 +97,8 @@ def _base(url: str) -> str:
     return url.split("#")[0].split("?")[0].rstrip("/") + "/"
 
 
-def _detect(opts: PullOptions, fetcher: Fetcher, base: str, src: SourceState, conditional: bool):
+def _detect(opts: PullOptions, fetcher: Fetcher, base: str, src: SourceState,
+            conditional: bool) -> tuple[str, Response | None]:
     """``("mirror", response)`` or ``("resolver", None)``."""
     if opts.layout == "resolver":
         return "resolver", None
@@ -144,12 +146,13 @@ def _plan(opts: PullOptions, fetcher: Fetcher, base: str, src: SourceState, loca
         src.select(selection.id)
         return plan_named(list(opts.names), fetcher=fetcher, base=base, src=src,
                           resume=previous_filter == selection.id)
+    assert snap is not None  # the mirror layout comes with its snapshot's response
     selection, expect = (opts.selection, {}) if not opts.names else _only(opts, fetcher, base, report)
     if opts.full:
         src.select("")
     src.select(selection.id)
     plan = plan_mirror(snap, fetcher=fetcher, base=base, src=src, selection=selection, local=local,
-                       mirror_key=opts.mirror_key, now=datetime.now(timezone.utc), allow_rollback=opts.allow_rollback,
+                       mirror_key=opts.mirror_key, now=datetime.now(UTC), allow_rollback=opts.allow_rollback,
                        jobs=max(1, opts.jobs))
     plan.items = [replace(i, pith_number=expect[i.suffix].pith_number, arxiv=expect[i.suffix].arxiv)
                   if i.suffix in expect else i for i in plan.items]
@@ -176,9 +179,16 @@ def _record(state: PullState, src: SourceState, plan: Plan, res: ItemResult, rep
         src.resume.add(res.item.suffix)
 
 
+class Stages(Protocol):
+    """What :func:`pull` needs of a progress display
+    (:class:`sitegen.build.progress.Progress` is one)."""
+
+    def stage(self, name: str, total: int) -> AbstractContextManager[Any]: ...
+
+
 def _bounded(pool: ThreadPoolExecutor, ctx: Context, items: list[Item], window: int) -> Iterator[ItemResult]:
     """Results of ``items`` as they complete, with at most ``window`` in flight."""
-    pending: set[Future] = set()
+    pending: set[Future[ItemResult]] = set()
     for item in items:
         pending.add(pool.submit(process_item, ctx, item))
         if len(pending) >= window:
@@ -189,7 +199,7 @@ def _bounded(pool: ThreadPoolExecutor, ctx: Context, items: list[Item], window: 
         yield fut.result()
 
 
-def pull(opts: PullOptions, keyring: Keyring, *, progress=None) -> PullReport:
+def pull(opts: PullOptions, keyring: Keyring, *, progress: Stages | None = None) -> PullReport:
     """Run one pull (see the module docstring). ``progress``: a
     :class:`sitegen.build.progress.Progress` or None."""
     base = _base(opts.source)

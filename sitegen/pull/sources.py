@@ -30,20 +30,19 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-
 from sitegen.errors import Problem, quote
 from sitegen.model import TrustedKey
 from sitegen.pith.numbers import PITH_NUMBER_RE, SUFFIX_RE
 from sitegen.pith.routes import routes_for
 from sitegen.pith.strict_json import parse_strict_json
-from sitegen.pull.fetch import FetchError, Fetcher, Response
+from sitegen.pull.fetch import Fetcher, FetchError, Response
 from sitegen.pull.filters import Selection
 from sitegen.pull.landing import LocalContent
-from sitegen.site.lookup import shard_of
 from sitegen.pull.listing import SNAPSHOT_PATH, Listed, ShardRef, Snapshot, parse_shard, parse_snapshot
 from sitegen.pull.names import Name
 from sitegen.pull.state import SourceState
 from sitegen.pull.trust import check_snapshot
+from sitegen.site.lookup import shard_of
 
 __all__ = ["RemoteDoc", "Item", "Plan", "fetch_snapshot", "plan_mirror", "plan_named", "resolve_arxiv",
            "MAX_SNAPSHOT_BYTES", "MAX_SHARD_BYTES"]

@@ -27,7 +27,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sitegen.errors import InputError
 from sitegen.pith.numbers import HEX64_RE, SUFFIX_RE
@@ -82,7 +82,7 @@ def _expect(cond: bool, where: str, what: str) -> None:
 
 def _str_or_none(value: Any, where: str) -> str | None:
     _expect(value is None or (isinstance(value, str) and len(value) <= 200), where, "not a short string or null")
-    return value
+    return cast("str | None", value)
 
 
 def _hex_map(value: Any, where: str) -> dict[str, str]:

@@ -22,7 +22,7 @@ Pure: no I/O; ``now`` is passed in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sitegen.errors import quote
@@ -75,7 +75,7 @@ def check_snapshot(body: dict[str, Any], *, mirror_key: TrustedKey | None, seen:
     expires = body.get("expires")
     if expires is not None:
         try:
-            when = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+            when = datetime.strptime(expires, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         except (TypeError, ValueError):
             verdict.problems.append(("expires", f"not a timestamp: {quote(expires)}", "snapshot.expires"))
         else:

@@ -8,17 +8,27 @@ reproduce the published state exactly.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from sitegen.pith import canonical, shapes
-from sitegen.verify.checks import (Checks, check_aliases, check_canonical_identity, check_embedded_key,
-                            check_links, check_paper, check_receipt, check_schema, check_signature)
 from sitegen.errors import quote
-from sitegen.verify.event import verify_event
+from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedBundle
+from sitegen.pith import canonical, shapes
 from sitegen.pith.merge import MERGE_VERSION, merge
 from sitegen.pith.numbers import format_pith_number
 from sitegen.pith.routes import bundle_link_paths
-from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedBundle
+from sitegen.verify.checks import (
+    Checks,
+    check_aliases,
+    check_canonical_identity,
+    check_embedded_key,
+    check_links,
+    check_paper,
+    check_receipt,
+    check_schema,
+    check_signature,
+)
+from sitegen.verify.event import verify_event
 
 __all__ = ["verify_bundle", "state_differences"]
 
@@ -40,7 +50,7 @@ def state_differences(published: Any, replayed: Any, path: str = "state") -> lis
                 else:
                     walk(a[k], b[k], f"{p}.{k}")
         elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-            for i, (x, y) in enumerate(zip(a, b)):
+            for i, (x, y) in enumerate(zip(a, b, strict=True)):
                 walk(x, y, f"{p}[{i}]")
         elif canonical.canonical_json(a) != canonical.canonical_json(b):
             out.append(f"{p}: published {quote(a, 60)}, merge gives {quote(b, 60)}")

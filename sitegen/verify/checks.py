@@ -8,7 +8,8 @@ threat it stops. Nothing here raises for bad input.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from sitegen.errors import quote
@@ -75,7 +76,7 @@ def check_signature(checks: Checks, prefix: str, field: str, *, keyring: Keyring
     # Threat: signature by an attacker's key. Trust comes only from the keyring.
     if not checks.add(f"{prefix}.key", f"{field}.key_id", key is not None,
                       f"key {quote(block['key_id'])} is not in the keyring (content/keys/)",
-                      f"key {block['key_id']} is trusted"):
+                      f"key {block['key_id']} is trusted") or key is None:
         return None
     # Threat: a compromised (revoked) or retired (rotated) key signing new content.
     try:
@@ -161,7 +162,7 @@ def check_paper(checks: Checks, prefix: str, field: str, paper: Mapping[str, Any
 _SHORT_ALIASES = {"pith_short_8": 8, "pith_short_12": 12, "pith_short_16": 16}
 
 
-def check_aliases(checks: Checks, prefix: str, field: str, aliases: list, source: Mapping[str, Any],
+def check_aliases(checks: Checks, prefix: str, field: str, aliases: list[Any], source: Mapping[str, Any],
                   suffix: str) -> None:
     """Check every alias of a known kind against the source id and suffix
     (docs/protocol.md §2, §4.1). Threat: an alias that makes one paper's id or DOI

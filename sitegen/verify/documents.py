@@ -19,15 +19,23 @@ from collections import defaultdict
 from dataclasses import replace
 
 from sitegen.errors import Problem
-from sitegen.model import (CheckResult, DocumentReport, Keyring, MirrorEntry, ParsedDocument,
-                           VerifiedBundle, VerifiedRecord)
+from sitegen.model import (
+    CheckResult,
+    DocumentReport,
+    Keyring,
+    MirrorEntry,
+    ParsedDocument,
+    VerifiedBundle,
+    VerifiedRecord,
+)
 from sitegen.verify.bundle import verify_bundle
 from sitegen.verify.record import verify_record
 
 __all__ = ["verify_documents", "verify_document"]
 
 
-def verify_document(doc: ParsedDocument, keyring: Keyring):
+def verify_document(doc: ParsedDocument,
+                    keyring: Keyring) -> tuple[DocumentReport, VerifiedRecord | VerifiedBundle | None]:
     """Verify one parsed document: ``(report, verified-or-None)``."""
     if doc.kind == "record":
         return verify_record(doc, keyring)
@@ -35,7 +43,7 @@ def verify_document(doc: ParsedDocument, keyring: Keyring):
 
 
 def _fail(report: DocumentReport, name: str, field: str, message: str) -> DocumentReport:
-    return replace(report, checks=report.checks + (CheckResult(name, field, False, message),))
+    return replace(report, checks=(*report.checks, CheckResult(name, field, False, message)))
 
 
 def _agreement(record: VerifiedRecord, bundle: VerifiedBundle) -> list[tuple[str, str]]:
@@ -94,7 +102,9 @@ def verify_documents(docs: list[ParsedDocument], keyring: Keyring
                 continue
             record = replace(record, report=reports[record.source.rel])
             bundle = replace(bundle, report=reports[bundle.source.rel])
-        pn = (record or bundle).pith_number
+        first = record or bundle
+        assert first is not None  # every group holds a record or a bundle
+        pn = first.pith_number
         entries.append(MirrorEntry(suffix=suffix, pith_number=pn, record=record, bundle=bundle))
 
     ordered = [reports[d.source.rel] for d in docs]

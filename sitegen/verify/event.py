@@ -9,7 +9,8 @@ its event type requires.
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sitegen.model import CheckResult, Keyring
 from sitegen.pith import canonical, shapes

@@ -17,9 +17,8 @@ import os
 from pathlib import Path
 
 from sitegen.errors import InputError, Problem, os_problem
-from sitegen.model import Keyring, TrustedKey
+from sitegen.model import Keyring, SourceFile, TrustedKey
 from sitegen.pith.keys import parse_key_document
-from sitegen.model import SourceFile
 from sitegen.reader import display_path, read_untrusted
 
 __all__ = ["load_keyring", "MAX_KEY_BYTES", "KEY_HINT"]

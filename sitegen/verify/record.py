@@ -8,13 +8,20 @@ only when all pass.
 
 from __future__ import annotations
 
+from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedRecord
 from sitegen.pith import shapes
 from sitegen.pith.numbers import format_pith_number
 from sitegen.pith.routes import record_link_paths
-from sitegen.verify.checks import (Checks, check_aliases, check_canonical_identity, check_links,
-                            check_paper, check_receipt, check_schema)
+from sitegen.verify.checks import (
+    Checks,
+    check_aliases,
+    check_canonical_identity,
+    check_links,
+    check_paper,
+    check_receipt,
+    check_schema,
+)
 from sitegen.verify.event import verify_event
-from sitegen.model import DocumentReport, Keyring, ParsedDocument, VerifiedRecord
 
 __all__ = ["verify_record"]
 

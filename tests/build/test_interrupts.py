@@ -15,14 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from pithfactory import REPO, make_record, make_site
+from helpers import CHILD_ENV, like_a_terminal, tree
+from pithfactory import make_record, make_site
 
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
 pytestmark = pytest.mark.slow
-
-
-def files(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _children(pid: int) -> list[int]:
@@ -52,8 +48,9 @@ def big_site(tmp_path_factory):
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     # A new session: the test plays the terminal and signals the whole group.
-    return subprocess.Popen([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=ENV, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    return subprocess.Popen([sys.executable, "-m", "sitegen", *args], cwd=cwd, env=CHILD_ENV, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                            preexec_fn=like_a_terminal)
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -61,19 +58,24 @@ def test_interrupting_a_full_build_of_the_whole_process_group(big_site, sig, cod
     site, root = big_site
     out = root / f"out-{code}"
     assert subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
-                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=ENV).returncode == 0
+                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=CHILD_ENV).returncode == 0
     (out / "CNAME").write_text("mirror.example.org\n")
-    before = files(out)
+    before = tree(out)
     proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
                    "--base-url", "https://mirror.test/"], root)
     _wait_for_workers(proc)
     time.sleep(0.3)  # well inside verify + render of 1,500 documents
     os.killpg(proc.pid, sig)
-    stdout, stderr = proc.communicate(timeout=60)  # never hangs
+    try:
+        _stdout, stderr = proc.communicate(timeout=60)  # never hangs
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
     assert proc.returncode == code, stderr
     assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
     assert ("interrupted" if code == 130 else "terminated") in stderr and "nothing half-done" in stderr
-    assert files(out) == before
+    assert tree(out) == before
     assert sorted(p.name for p in root.iterdir() if p.name.startswith(f".out-{code}.")) == [
         f".out-{code}.lock", f".out-{code}.sitegen-cache"]
     assert not (root / f".out-{code}.sitegen-cache" / "pending").exists()
@@ -102,8 +104,8 @@ def test_a_worker_killed_by_the_out_of_memory_killer_fails_the_build_instead_of_
     site, root = big_site
     out = root / "out-oom"
     assert subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
-                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=ENV).returncode == 0
-    before = files(out)
+                           "--jobs", "2", "--base-url", "https://mirror.test/"], env=CHILD_ENV).returncode == 0
+    before = tree(out)
     proc = _start(["build", str(site), "-o", str(out), "--full", "--jobs", "2", "--progress", "off",
                    "--base-url", "https://mirror.test/"], root)
     _wait_for_workers(proc)
@@ -114,10 +116,10 @@ def test_a_worker_killed_by_the_out_of_memory_killer_fails_the_build_instead_of_
             break
         except ProcessLookupError:  # the scan's workers ended just now
             continue
-    stdout, stderr = proc.communicate(timeout=60)  # never hangs
+    _stdout, stderr = proc.communicate(timeout=60)  # never hangs
     assert proc.returncode == 1, stderr
     assert "Traceback" not in stderr and "worker process ended" in stderr, stderr
-    assert files(out) == before
+    assert tree(out) == before
 
 
 def test_a_build_killed_with_sigkill_takes_its_workers_and_its_lock_with_it(big_site):
@@ -130,7 +132,7 @@ def test_a_build_killed_with_sigkill_takes_its_workers_and_its_lock_with_it(big_
     proc.kill()  # SIGKILL to the main process only: nothing of it runs again
     proc.communicate(timeout=30)
     rebuilt = subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q",
-                              "--jobs", "2", "--base-url", "https://mirror.test/"], env=ENV, capture_output=True,
+                              "--jobs", "2", "--base-url", "https://mirror.test/"], env=CHILD_ENV, capture_output=True,
                              text=True)  # at once: the workers' inherited descriptors hold no lock
     assert rebuilt.returncode == 0, rebuilt.stderr  # never "another sitegen build is writing it"
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived its build"

@@ -5,24 +5,12 @@ not write — full builds, incremental builds, and builds killed mid-way."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 
 import pytest
 
-from pithfactory import REPO, make_record, make_site
-
-ENV = {**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1767225600"}
-
-
-def build(site, out, *args):
-    return subprocess.run([sys.executable, "-m", "sitegen", "build", str(site), "-o", str(out), "-q", *args],
-                          capture_output=True, text=True, env=ENV)
-
-
-def files(root):
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+from helpers import build_in_child, tree
+from pithfactory import make_record, make_site
 
 
 def git_worktree(out):
@@ -35,7 +23,7 @@ def git_worktree(out):
     subprocess.run(["git", "-C", str(out), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(out), "-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"],
                    check=True)
-    return files(out)
+    return tree(out)
 
 
 @pytest.fixture()
@@ -46,26 +34,27 @@ def site(tmp_path):
 def test_building_into_a_directory_sitegen_did_not_make_is_refused_and_loses_nothing(site, tmp_path):
     out = tmp_path / "gh-pages"
     before = git_worktree(out)
-    proc = build(site, out)
+    proc = build_in_child(site, out)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert f"{out}: this directory was not made by sitegen" in proc.stderr and "--force" in proc.stderr
-    assert files(out) == before
+    assert tree(out) == before
 
 
+@pytest.mark.slow
 def test_force_publishes_into_a_git_worktree_and_every_foreign_file_survives_every_build(site, tmp_path):
     out = tmp_path / "gh-pages"
     before = git_worktree(out)
-    assert build(site, out, "--force").returncode == 0
-    after = files(out)
+    assert build_in_child(site, out, "--force").returncode == 0
+    after = tree(out)
     assert {k: v for k, v in after.items() if k in before} == before  # .git, CNAME, notes/ untouched
     assert "pith-mirror-snapshot.json" in after and "index.html" in after
     # Incremental: a document changes, one goes away.
     (site / "content" / "extra" / "r.json").unlink()
-    assert build(site, out).returncode == 0
-    assert {k: v for k, v in files(out).items() if k in before} == before
+    assert build_in_child(site, out).returncode == 0
+    assert {k: v for k, v in tree(out).items() if k in before} == before
     # Full: the tree is swapped for a new one; foreign files are carried over.
-    assert build(site, out, "--full").returncode == 0
-    final = files(out)
+    assert build_in_child(site, out, "--full").returncode == 0
+    final = tree(out)
     assert {k: v for k, v in final.items() if k in before} == before
     assert subprocess.run(["git", "-C", str(out), "log", "--oneline"], capture_output=True,
                           text=True).stdout.count("\n") == 1
@@ -76,51 +65,55 @@ def test_a_directory_holding_only_git_is_a_fresh_worktree_and_needs_no_force(sit
     out.mkdir()
     subprocess.run(["git", "init", "-q", str(out)], check=True)
     head = (out / ".git" / "HEAD").read_bytes()
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     assert (out / ".git" / "HEAD").read_bytes() == head and (out / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_a_sitegen_tree_with_user_files_needs_no_force_and_keeps_them(site, tmp_path):
     out = tmp_path / "out"
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     (out / "README.md").write_text("hosted by me\n")
     (out / "pith" / "notes.txt").write_text("a note inside sitegen's folder\n")
     (out / ".well-known" / "security.txt").write_text("Contact: mailto:x@example.org\n")
-    assert build(site, out, "--full").returncode == 0
+    assert build_in_child(site, out, "--full").returncode == 0
     assert (out / "README.md").read_text() == "hosted by me\n"
     assert (out / "pith" / "notes.txt").read_text() == "a note inside sitegen's folder\n"
     assert (out / ".well-known" / "security.txt").is_file()
 
 
+@pytest.mark.slow
 def test_files_sitegen_no_longer_publishes_are_removed_by_a_full_build(site, tmp_path):
     out = tmp_path / "out"
     suffix = make_record(arxiv_id="2301.00001")["pith_number"].split(":")[2]
-    assert build(site, out).returncode == 0
-    gone = [p for p in files(out) if suffix in p]
+    assert build_in_child(site, out).returncode == 0
+    gone = [p for p in tree(out) if suffix in p]
     assert gone
     (site / "content" / "extra" / "r.json").unlink()
-    assert build(site, out, "--full").returncode == 0
-    assert not [p for p in files(out) if suffix in p]
+    assert build_in_child(site, out, "--full").returncode == 0
+    assert not [p for p in tree(out) if suffix in p]
 
 
+@pytest.mark.slow
 def test_a_foreign_file_in_the_way_of_the_new_tree_is_kept_aside_not_deleted(site, tmp_path):
     out = tmp_path / "out"
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     (out / "arxiv").write_text("a file where the alias folder will go\n")  # the user's, not listed
     (site / "sitegen.toml").write_text('alias_pages = true\n')
-    proc = build(site, out, "--full")
+    proc = build_in_child(site, out, "--full")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
     assert "kept at" in proc.stderr and (out / "arxiv").is_dir()
     kept = tmp_path / ".out.sitegen-cache" / "kept" / "arxiv"
     assert kept.read_text() == "a file where the alias folder will go\n"
 
 
+@pytest.mark.slow
 def test_an_output_path_through_a_symlink_publishes_into_the_real_directory(site, tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
-    assert build(site, tmp_path / "link").returncode == 0
+    assert build_in_child(site, tmp_path / "link").returncode == 0
     assert (tmp_path / "link").is_symlink() and (tmp_path / "link" / "index.html").is_file()
-    assert build(site, tmp_path / "link", "--full").returncode == 0 and (tmp_path / "link").is_symlink()
+    assert build_in_child(site, tmp_path / "link", "--full").returncode == 0 and (tmp_path / "link").is_symlink()
 
 
 def test_the_builder_refuses_an_output_directory_that_is_a_symlink(site, tmp_path):
@@ -137,14 +130,15 @@ def test_the_builder_refuses_an_output_directory_that_is_a_symlink(site, tmp_pat
     assert list((tmp_path / "real").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_damaged_snapshot_makes_the_tree_foreign_so_nothing_is_deleted(site, tmp_path):
     out = tmp_path / "out"
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     (out / "pith-mirror-snapshot.json").write_text("{not json")
-    before = files(out)
-    proc = build(site, out)
-    assert proc.returncode == 1 and "not made by sitegen" in proc.stderr and files(out) == before
-    assert build(site, out, "--force").returncode == 0
+    before = tree(out)
+    proc = build_in_child(site, out)
+    assert proc.returncode == 1 and "not made by sitegen" in proc.stderr and tree(out) == before
+    assert build_in_child(site, out, "--force").returncode == 0
     assert json.loads((out / "pith-mirror-snapshot.json").read_text())["snapshot_type"] == "pith_mirror_snapshot"
 
 
@@ -152,7 +146,7 @@ def test_static_file_differing_only_in_case_from_a_generated_page_is_an_error_na
     out = tmp_path / "out"
     (site / "static").mkdir()
     (site / "static" / "Robots.txt").write_text("User-agent: *\n")
-    proc = build(site, out)
+    proc = build_in_child(site, out)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert "differ only in letter case" in proc.stderr and "Robots.txt" in proc.stderr and "robots.txt" in proc.stderr
     assert not out.exists()
@@ -163,7 +157,7 @@ def test_categories_spelled_in_two_cases_share_one_listing_path(tmp_path):
     lower = make_record(arxiv_id="2301.00012", primary_cat="cs.lg")
     site = make_site(tmp_path, seeds=False, docs={"a.json": upper, "b.json": lower})
     out = tmp_path / "out"
-    assert build(site, out).returncode == 0
+    assert build_in_child(site, out).returncode == 0
     listing = (out / "categories" / "cs.lg" / "index.html").read_text()
     assert "2301.00011" in listing and "2301.00012" in listing and "Records in cs.LG" in listing
     assert not (out / "categories" / "cs.LG").exists()

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from sitegen.build.pool import WorkerPool, WorkerDied, batched
+from sitegen.build.pool import WorkerDied, WorkerPool, batched
 
 
 def _slow_square_batch(batch: list[int]) -> list[int]:
@@ -43,9 +43,8 @@ def test_results_come_in_the_order_the_batches_were_given():
 
 
 def test_an_exception_in_a_worker_is_raised_in_the_parent():
-    with pytest.raises(ValueError, match="unlucky batch"):
-        with _pool(_failing_batch) as pool:
-            list(pool.run(batched(range(40), 2), inline=False))
+    with pytest.raises(ValueError, match="unlucky batch"), _pool(_failing_batch) as pool:
+        list(pool.run(batched(range(40), 2), inline=False))
     assert not multiprocessing.active_children()
 
 

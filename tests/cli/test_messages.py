@@ -201,7 +201,8 @@ def test_bad_serve_port_and_verify_timeout_are_usage_errors(tmp_path, capsys):
     ('page_size = "50"', "page_size: expected a whole number, got '50' — for example: page_size = 50"),
     ("search = 1", "search: expected true or false, got 1 — for example: search = true"),
     ("max_document_bytes = -1", "max_document_bytes: must be positive, got -1 — set a number above 0"),
-    ('base_ulr = "https://x.test/"', "base_ulr: unknown setting — check the spelling; known: alias_pages, aliases, base_url"),
+    ('base_ulr = "https://x.test/"',
+     "base_ulr: unknown setting — check the spelling; known: alias_pages, aliases, base_url"),
     ("title = ", "not valid TOML: "),
 ])
 def test_a_bad_sitegen_toml_value_is_a_configuration_error_naming_the_file_and_setting(tmp_path, capsys, toml,

@@ -8,16 +8,15 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from pithfactory import REPO, make_record, make_site
 from sitegen.cli import main
 from sitegen.config import load_settings
 from sitegen.serve import Server
 from sitegen.site import hosts
-from pithfactory import REPO, make_record, make_site
 
 #: "1 records", "1 problems", "1 open graph bundles", …: a count of one with a plural noun.
 PLURAL_AFTER_ONE = re.compile(r"(?<![\d.,])1 (?:[a-z-]+ )?(records|bundles|problems|years|categories|files|documents|"

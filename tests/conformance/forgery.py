@@ -9,12 +9,31 @@ from __future__ import annotations
 
 import copy
 
+from conformance.cases import BUNDLE, OTHER_RECORD, RECORD, Case, doc_case, mutated, write
+from conformance.cases import flip as _flip
+from conformance.cases import set_path as _set
+from pithfactory import (
+    ATTACKER_KEY,
+    FUTURE_KEY,
+    FUTURE_KEY_ID,
+    OTHER_KEY_ID,
+    RETIRED_KEY,
+    RETIRED_KEY_ID,
+    REVOKED_KEY,
+    REVOKED_KEY_ID,
+    TEST_KEY,
+    TEST_KEY_ID,
+    dump,
+    key_document,
+    make_bundle,
+    make_record,
+    resign_bundle,
+    sign_event,
+    sign_hex,
+    signing_key,
+)
 from sitegen.pith import keys
-from conformance.cases import (BUNDLE, OTHER_RECORD, RECORD, Case, doc_case, flip as _flip, mutated,
-                               set_path as _set, write)
-from pithfactory import (ATTACKER_KEY, FUTURE_KEY, FUTURE_KEY_ID, OTHER_KEY_ID, RETIRED_KEY, RETIRED_KEY_ID,
-                         REVOKED_KEY, REVOKED_KEY_ID, TEST_KEY, TEST_KEY_ID, dump, key_document,
-                         make_bundle, make_record, resign_bundle, sign_event, sign_hex, signing_key)
+
 
 def _attacker_receipt(doc):
     doc["receipt"]["key_id"] = OTHER_KEY_ID

@@ -8,8 +8,8 @@ the browser test checks neither happened.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from pithfactory import make_bundle, make_record
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from sitegen.pith import shapes
 from conformance.cases import BUNDLE, DIR, RECORD, Case, doc_case, mutated, set_path, write
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, make_bundle, resign_bundle, sign_event
+from sitegen.pith import shapes
 
 SEED_BYTES = SEED_RECORDS[0].read_bytes()
 SEED_BUNDLE_BYTES = SEED_BUNDLES[0].read_bytes()
@@ -32,7 +33,8 @@ BYTES_CASES = [
     ("utf8_byte_order_mark", b"\xef\xbb\xbf" + SEED_BYTES, "load.json", ""),
     ("utf16_encoded_document", SEED_BYTES.decode().encode("utf-16"), "load.json", ""),
     ("duplicate_key_smuggles_a_second_type", b'{"record_type":"pith_number_record",' + SEED_BYTES[1:], "load.json", ""),
-    ("duplicate_key_in_nested_object", _replace(b'"kind":"arxiv",', b'"kind":"arxiv","kind":"arxiv",'), "load.json", ""),
+    ("duplicate_key_in_nested_object", _replace(b'"kind":"arxiv",', b'"kind":"arxiv","kind":"arxiv",'),
+     "load.json", ""),
     ("nan_literal", _replace(b'"version":1}', b'"version":NaN}'), "load.json", ""),
     ("infinity_literal", _replace(b'"version":1}', b'"version":Infinity}'), "load.json", ""),
     ("negative_infinity_literal", _replace(b'"version":1}', b'"version":-Infinity}'), "load.json", ""),
@@ -280,6 +282,10 @@ def _set(doc: Any, path: str, value: Any, delete: bool = False) -> None:
         doc[last] = value
 
 
+def _const(doc: Any) -> Callable[[], Any]:
+    return lambda: doc
+
+
 def _generated(seed: dict, shape: Any, kind: str) -> list[Case]:
     cases = []
     for path, sub, required in _walk(shape, seed, ""):
@@ -287,19 +293,19 @@ def _generated(seed: dict, shape: Any, kind: str) -> list[Case]:
         wrong = copy.deepcopy(seed)
         _set(wrong, path, _wrong_value(sub))
         check = f"{kind}.schema" if path not in ("record_type", "bundle_type") else "load.type"
-        cases.append(doc_case(f"{kind}_wrong_type_at_{slug}", "malformed", lambda d=wrong: d, check,
+        cases.append(doc_case(f"{kind}_wrong_type_at_{slug}", "malformed", _const(wrong), check,
                               "" if check == "load.type" else path))
         if required and not path.endswith("]"):
             missing = copy.deepcopy(seed)
             _set(missing, path, None, delete=True)
-            cases.append(doc_case(f"{kind}_missing_{slug}", "malformed", lambda d=missing: d, check,
+            cases.append(doc_case(f"{kind}_missing_{slug}", "malformed", _const(missing), check,
                                   "" if check == "load.type" else path))
     return cases
 
 
 GENERATED = _generated(RECORD, shapes.RECORD, "record") + _generated(BUNDLE, shapes.BUNDLE, "bundle")
 
-CASES = ([doc_case(n, "malformed", lambda d=d: d, c, f) for n, d, c, f in BYTES_CASES]
+CASES = ([doc_case(n, "malformed", _const(d), c, f) for n, d, c, f in BYTES_CASES]
          + FS_CASES + DATE_CASES + GENERATED)
 
 __all__ = ["CASES", "write"]

@@ -14,11 +14,12 @@ from collections import Counter
 
 import pytest
 
-from sitegen.cli import main
-from sitegen.errors import safe_text
 from conformance import forgery, injection, keydocs, malformed
 from conformance.cases import CATEGORIES, DIR, KEY_PREFIX
+from helpers import tree_stats
 from pithfactory import dump, key_document, make_site
+from sitegen.cli import main
+from sitegen.errors import safe_text
 
 ALL_CASES = forgery.CASES + malformed.CASES + injection.CASES + keydocs.CASES
 
@@ -32,11 +33,6 @@ def test_case_names_are_unique_and_the_suite_is_large():
           + f" (total {len(ALL_CASES)})")
 
 
-def _snapshot(root):
-    return {p.relative_to(root).as_posix(): (p.read_bytes(), p.stat().st_mtime_ns, p.stat().st_ino)
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     root = tmp_path_factory.mktemp("conformance")
@@ -45,7 +41,7 @@ def published(tmp_path_factory):
     (keys / f"{forgery.SECOND_KEY_ID}.json").write_bytes(dump(key_document(forgery.SECOND_KEY, forgery.SECOND_KEY_ID)))
     out = root / "out"
     assert main(["build", str(site), "-o", str(out), "-q"]) == 0
-    return site, out, _snapshot(out)
+    return site, out, tree_stats(out)
 
 
 def _terminal_safe(text: str) -> list[str]:
@@ -73,7 +69,7 @@ def test_conformance_case_is_rejected_safely(published, capsys, case):
         lines = [line for line in err.splitlines() if line.startswith(prefix)]
         assert any(line.endswith(f"[{case.check}]") for line in lines), err[-3000:]
         assert _terminal_safe(err) == []
-        assert _snapshot(out) == before
+        assert tree_stats(out) == before
     finally:
         shutil.rmtree(content / DIR, ignore_errors=True)
         for hostile_key in (content / "keys").glob(f"{KEY_PREFIX}*"):

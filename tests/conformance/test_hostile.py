@@ -3,18 +3,18 @@ and in real headless Chromium (no script runs, no dialog opens)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from bs4 import BeautifulSoup
 
-from sitegen.cli import main
-import json
-
-from sitegen.site.authors import parse_authors
-from sitegen.site.tex import tex_to_text
-from sitegen.site.views import clean_text
 from browser import chromium, serve
 from conformance.hostile import HOSTILE
 from pithfactory import make_site
+from sitegen.cli import main
+from sitegen.site.authors import parse_authors
+from sitegen.site.tex import tex_to_text
+from sitegen.site.views import clean_text
 
 SPOOFING = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u2060\ufeff"
 
@@ -64,6 +64,7 @@ def test_hostile_signed_document_is_published_as_inert_text(hostile_site, hostil
         assert page.find("a", rel="license") is None
 
 
+@pytest.mark.slow
 def test_no_hostile_payload_runs_in_headless_chromium(hostile_site):
     out, pages = hostile_site
     dialogs, errors = [], []
@@ -71,7 +72,7 @@ def test_no_hostile_payload_runs_in_headless_chromium(hostile_site):
         page = browser.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.on("pageerror", lambda e: errors.append(str(e)))
-        for name, (doc, path) in sorted(pages.items()):
+        for name, (_doc, path) in sorted(pages.items()):
             url = base + path.relative_to(out).parent.as_posix() + "/"
             response = page.goto(url)
             assert response.status == 200, name
@@ -80,7 +81,8 @@ def test_no_hostile_payload_runs_in_headless_chromium(hostile_site):
             assert page.evaluate("() => document.querySelectorAll("
                                  "'script:not([type=\"application/ld+json\"]):not([src^=\"/assets/\"]), iframe, base')"
                                  ".length") == 0, name
-            ld = page.evaluate("() => JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)")
+            ld = page.evaluate(
+                "() => JSON.parse(document.querySelector('script[type=\"application/ld+json\"]').textContent)")
             assert ld["@type"] == "ScholarlyArticle", name
             for link in page.locator("a").all():  # hovering or clicking any link must not run a payload
                 href = link.get_attribute("href") or ""
@@ -91,7 +93,8 @@ def test_no_hostile_payload_runs_in_headless_chromium(hostile_site):
             assert page.title() != "", name
         assert dialogs == [] and errors == []
         # Positive control: the same payload in a page sitegen did not make is detected.
-        (out / "control.html").write_text('<!doctype html><title>c</title><img src=x onerror="window.__pwned=1;alert(1)">')
+        (out / "control.html").write_text(
+            '<!doctype html><title>c</title><img src=x onerror="window.__pwned=1;alert(1)">')
         page.goto(base + "control.html")
         page.wait_for_function("() => window.__pwned === 1")
         assert dialogs == ["1"]

@@ -14,7 +14,7 @@ becomes a named case in tests/conformance/keydocs.py.
 import json
 import sys
 import unicodedata
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import atheris
@@ -29,7 +29,7 @@ with atheris.instrument_imports():
 from pithfactory import ATTACKER_KEY, REGISTRY_KEY, key_document, limited_key_documents  # noqa: E402
 
 PATH = Path("content/keys/fuzz.json")
-WHEN = (None, datetime(2020, 1, 1, tzinfo=timezone.utc), datetime(2026, 6, 1, tzinfo=timezone.utc))
+WHEN = (None, datetime(2020, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC))
 UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 

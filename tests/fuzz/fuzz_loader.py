@@ -19,8 +19,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # tests/ (pithfactory)
 
 with atheris.instrument_imports():
-    from sitegen.pith.strict_json import classify, parse_strict_json
     from sitegen.model import ParsedDocument, SourceFile
+    from sitegen.pith.strict_json import classify, parse_strict_json
     from sitegen.verify.documents import verify_document
 
 from pithfactory import REGISTRY_KEY, key_document, keyring_of, load_json  # noqa: E402

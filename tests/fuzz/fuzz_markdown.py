@@ -27,6 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 with atheris.instrument_imports():
     import markdown_it  # noqa: F401  (instrumented: coverage guides the fuzzer into the parser)
     import yaml  # noqa: F401  (front matter)
+
     from sitegen.errors import ConfigError
     from sitegen.site.pages import load_pages
 

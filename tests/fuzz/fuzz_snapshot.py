@@ -24,7 +24,7 @@ import json
 import shutil
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import atheris
@@ -38,7 +38,7 @@ with atheris.instrument_imports():
 
 from pithfactory import dump, key_document, keyring_of, make_record  # noqa: E402
 
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 KEYRING = keyring_of(key_document())
 MIRROR_KEY = KEYRING.get(key_document()["key_id"])
 ROOT = Path(tempfile.mkdtemp(prefix="sitegen-fuzz-snapshot-"))
@@ -114,6 +114,7 @@ def seed_corpus(directory: Path) -> None:
     shard = json.loads(FIRST_SHARD_BYTES)
     shard["files"].append({"path": "../outside.txt", "size": 8, "sha256": hashlib.sha256(b"outside\n").hexdigest()})
     (directory / "shard-traversal").write_bytes(b"\x01" + json.dumps(shard).encode())
+    assert MIRROR_KEY is not None
     signed = dict(SNAPSHOT, signature={"key_id": MIRROR_KEY.key_id, "signature_b64": "A" * 86 + "=="})
     (directory / "snapshot-signed").write_bytes(b"\x02" + json.dumps(signed).encode())
 

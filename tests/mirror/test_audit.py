@@ -18,18 +18,20 @@ import shutil
 import threading
 import time
 import unicodedata
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import pytest
 
+from browser import StaticHandler
+from conformance.malformed import _set, _walk, _wrong_value
+from pithfactory import REGISTRY_KEY, make_site
 from sitegen.cli import main
 from sitegen.mirror import source as mirror_source
 from sitegen.mirror.audit import MAX_SNAPSHOT_BYTES, check_mirror
 from sitegen.mirror.snapshot import SHARD_SHAPE, SNAPSHOT_PATH, SNAPSHOT_SHAPE, snapshot_sha256, tree_sha256
 from sitegen.mirror.source import check_tree_path
-from browser import StaticHandler
-from conformance.malformed import _set, _walk, _wrong_value
-from pithfactory import REGISTRY_KEY, make_site
 
 KEYS = str(REGISTRY_KEY.parent)
 
@@ -131,7 +133,7 @@ def test_ordinary_tree_paths_are_accepted(path):
 @pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd"], ids=["dotdot", "absolute"])
 def test_shard_listing_a_file_outside_the_tree_is_reported_and_never_read(tree, capsys, monkeypatch, path):
     outside = "/etc/passwd"
-    data = open(outside, "rb").read()  # the attacker lists the right size and hash
+    data = Path(outside).read_bytes()  # the attacker lists the right size and hash
     ok_before = check_mirror(str(tree), keyring=None).files_ok
     shard = edit_shard(tree, extended(listing(path, data)))
     opened = []
@@ -176,7 +178,7 @@ def test_symlinked_directory_inside_the_tree_is_not_followed(tree, tmp_path, cap
 def test_fifo_in_place_of_a_listed_file_does_not_block(tree, capsys):
     (tree / "robots.txt").unlink()
     os.mkfifo(tree / "robots.txt")
-    code, out, err = run(capsys, tree)
+    code, _out, err = run(capsys, tree)
     assert code == 1 and "problem: robots.txt: is not a regular file" in err
 
 
@@ -245,7 +247,7 @@ def test_negative_size_listed_twice_and_wrong_shard_are_reported(tree, capsys):
 # --- caps and deadlines over HTTP ------------------------------------------------------
 
 class HostileHandler(StaticHandler):
-    behaviours: dict = {}
+    behaviours: ClassVar[dict[str, Any]] = {}
 
     def do_GET(self):
         behaviour = self.behaviours.get(urlsplit(self.path).path.lstrip("/"))
@@ -320,6 +322,7 @@ def test_endless_snapshot_body_stops_at_the_cap(tree, capsys):
     assert_clean(out, err)
 
 
+@pytest.mark.slow
 def test_endless_or_oversized_file_body_is_read_only_to_its_listed_size(tree, capsys):
     with hostile_server(tree, {"robots.txt": endless, "404.html": announce(str(10**12)),
                                "sitemap.xml": announce("9" * 5000), "feed.xml": announce("\u00b2")}) as base:
@@ -329,15 +332,17 @@ def test_endless_or_oversized_file_body_is_read_only_to_its_listed_size(tree, ca
     assert_clean(out, err)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("behaviour", [trickle_body, trickle_headers], ids=["body", "headers"])
 def test_trickling_server_is_cut_off_at_the_deadline(tree, capsys, behaviour):
     start = time.monotonic()
     with hostile_server(tree, {SNAPSHOT_PATH: behaviour}) as base:
-        code, out, err = run(capsys, base, "--timeout", "1.5")
+        code, _out, err = run(capsys, base, "--timeout", "1.5")
     assert time.monotonic() - start < 10
     assert code == 1 and f"problem: {SNAPSHOT_PATH}: no complete answer within 1.5 s (--timeout)" in err
 
 
+@pytest.mark.slow
 def test_trickling_file_is_cut_off_and_the_rest_is_checked(tree, capsys):
     start = time.monotonic()
     with hostile_server(tree, {"robots.txt": trickle_body, "index.html": trickle_headers}) as base:
@@ -348,6 +353,7 @@ def test_trickling_file_is_cut_off_and_the_rest_is_checked(tree, capsys):
     assert "documents: 5 verified" in out
 
 
+@pytest.mark.slow
 def test_server_errors_and_hostile_redirects_are_reported_per_file(tree, capsys):
     with hostile_server(tree, {"robots.txt": status(500), "404.html": redirect("file:///etc/passwd"),
                                "sitemap.xml": status(404)}) as base:
@@ -362,10 +368,11 @@ def test_redirect_from_https_down_to_http_is_refused():
     import urllib.error
     import urllib.request
     req = urllib.request.Request("https://mirror.example/robots.txt")
-    with pytest.raises(urllib.error.HTTPError, match="redirect to 'http://mirror.example/robots.txt' refused"):
+    with pytest.raises(urllib.error.HTTPError, match=r"redirect to 'http://mirror\.example/robots\.txt' refused"):
         mirror_source._Redirects().redirect_request(req, None, 302, "Found", {}, "http://mirror.example/robots.txt")
 
 
+@pytest.mark.slow
 def test_clean_mirror_over_http_verifies(tree, capsys):
     with hostile_server(tree, {}) as base:
         code, out, err = run(capsys, base)
@@ -409,7 +416,7 @@ def test_directory_target_uses_the_keys_next_to_the_tree_and_says_so(tmp_path, c
     site = make_site(tmp_path, test_key=False)
     assert main(["build", str(site), "-q"]) == 0
     monkeypatch.chdir(tmp_path)  # no content/keys here
-    code, out, err = run(capsys, site / "site", keys=False)
+    code, out, _err = run(capsys, site / "site", keys=False)
     assert code == 0 and f"keys: {site / 'content' / 'keys'} (next to the tree): 1 trusted key" in out
     assert "documents: 5 verified" in out and out.rstrip().endswith("result: OK")
 
@@ -425,10 +432,11 @@ def test_without_keys_documents_are_not_verified_and_the_result_says_so(tree, tm
     assert "documents: " not in out.replace("documents: NOT verified", "")
 
 
+@pytest.mark.slow
 def test_url_target_uses_the_current_directorys_keys(tree, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(make_site(tmp_path / "operator", test_key=False))
     with hostile_server(tree, {}) as base:
-        code, out, err = run(capsys, base, keys=False)
+        code, out, _err = run(capsys, base, keys=False)
     assert code == 0 and "(the current directory's): 1 trusted key (pith-v1-2026-05)" in out
     assert "documents: 5 verified" in out
 

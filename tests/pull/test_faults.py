@@ -13,13 +13,12 @@ import time
 
 import pytest
 
+from pithfactory import ATTACKER_KEY, OTHER_KEY_ID, REPO, dump, make_bundle, make_record
+from pull.upstream import build_mirror, content_documents, empty_site, reseal, resolver_tree, serving, upstream_site
 from sitegen.cli import main
 from sitegen.pull import PullOptions, pull
 from sitegen.pull.fetch import Limits
 from sitegen.verify.keyring import load_keyring
-from pithfactory import ATTACKER_KEY, OTHER_KEY_ID, REPO, dump, make_bundle, make_record
-from upstream import (build_mirror, content_documents, empty_site, reseal, resolver_tree, serving,
-                      upstream_site)
 
 R1 = make_record(arxiv_id="2101.00001", title="First Paper")
 R2 = make_record(arxiv_id="2101.00002", title="Second Paper")
@@ -89,6 +88,7 @@ def test_500_then_success_lands(resolver):
     assert up.paths().count(f"pith/{S1}.json") == 3
 
 
+@pytest.mark.slow
 def test_429_with_retry_after_is_honoured(resolver):
     up, site = resolver
     up.faults[f"pith/{S1}.json"] = ["429:1"]
@@ -124,6 +124,7 @@ def test_an_endless_body_stops_at_the_size_cap(resolver):
     assert landed(site) == ALL - {f"records/{S1}.json"}
 
 
+@pytest.mark.slow
 def test_a_body_dripping_slowly_hits_the_deadline(resolver):
     up, site = resolver
     up.faults[f"pith/{S1}.json"] = ["drip"]
@@ -316,7 +317,7 @@ def test_a_host_answering_every_path_with_its_html_page_is_not_taken_for_a_mirro
 
     up, _, site = mirror
     up.faults["pith-mirror-snapshot.json"] = ["html"]
-    with pytest.raises(SitegenError, match="served as 'text/html', expected JSON .*pass --layout resolver"):
+    with pytest.raises(SitegenError, match=r"served as 'text/html', expected JSON .*pass --layout resolver"):
         run(up, site)
     assert landed(site) == set()
 

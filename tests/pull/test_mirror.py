@@ -9,10 +9,11 @@ import shutil
 
 import pytest
 
+from helpers import build
+from pithfactory import make_bundle, make_record, resign_bundle
+from pull.upstream import build_mirror, content_documents, empty_site, published_documents, serving, upstream_site
 from sitegen.cli import main
 from sitegen.mirror.snapshot import SNAPSHOT_PATH
-from pithfactory import make_bundle, make_record, resign_bundle
-from upstream import (build_mirror, content_documents, empty_site, published_documents, serving, upstream_site)
 
 R1 = make_record(arxiv_id="2101.00001", title="First Paper", submitted_at="2021-01-04T12:00:00Z",
                  primary_cat="cs.LG", cross_cats=("stat.ML",))
@@ -41,8 +42,9 @@ def pull(capsys, source, site, *extra):
     return rc, out.out, out.err
 
 
-def build(site, out):
-    assert main(["build", str(site), "-o", str(out), "-q", "--base-url", "http://down.test/"]) == 0
+def build_downstream(site, out):
+    """Build a downstream mirror (must succeed)."""
+    assert build(site, out, base_url="http://down.test/") == 0
 
 
 @pytest.fixture
@@ -63,7 +65,7 @@ def test_first_pull_into_an_empty_site_then_build_publishes_the_upstreams_docume
     assert rc == 0, err
     assert "landed 9 (9 new, 0 updated)" in out
     assert content_documents(down) == as_content(published_documents(up_out))
-    build(down, tmp_path / "down-out")
+    build_downstream(down, tmp_path / "down-out")
     assert published_documents(tmp_path / "down-out") == published_documents(up_out)
     assert not (down / ".sitegen-pull" / "quarantine").exists()
 
@@ -118,7 +120,7 @@ def test_after_the_upstream_adds_and_changes_documents_a_pull_fetches_exactly_th
     assert up.documents_fetched() == {f"pith/{suffix(new)}.json", f"pith/{suffix(changed)}.json",
                                       f"pith/{suffix(bundle)}/bundle.json"}
     assert "landed 3 (1 new, 2 updated)" in out
-    build(down, tmp_path / "down-out")
+    build_downstream(down, tmp_path / "down-out")
     assert published_documents(tmp_path / "down-out") == published_documents(up_out)
     up.clear()
     assert pull(capsys, up.url, down)[0] == 0 and up.paths() == [SNAPSHOT_PATH]
@@ -128,13 +130,13 @@ def test_mirror_of_a_mirror_gives_the_same_documents(tmp_path, upstream, capsys)
     _, up_out, up = upstream
     middle = empty_site(tmp_path / "middle")
     assert pull(capsys, up.url, middle)[0] == 0
-    build(middle, tmp_path / "middle-out")
+    build_downstream(middle, tmp_path / "middle-out")
     with serving(tmp_path / "middle-out") as mid:
         last = empty_site(tmp_path / "last")
         rc, _, err = pull(capsys, mid.url, last)
         assert rc == 0, err
     assert content_documents(last) == content_documents(middle)
-    build(last, tmp_path / "last-out")
+    build_downstream(last, tmp_path / "last-out")
     assert published_documents(tmp_path / "last-out") == published_documents(up_out)
 
 
@@ -239,7 +241,7 @@ def test_with_a_mirror_key_the_snapshot_must_be_signed_by_it(tmp_path, capsys):
     site = _keyed_upstream(tmp_path)
     with serving(tmp_path / "up-out") as up:
         down = empty_site(tmp_path / "down")
-        rc, out, err = pull(capsys, up.url, down, "--mirror-key", str(site / "mirror-key.json"))
+        rc, _out, err = pull(capsys, up.url, down, "--mirror-key", str(site / "mirror-key.json"))
         assert rc == 0, err
         assert "signature: verified with mirror key upstream-mirror" in err
         other = empty_site(tmp_path / "other")

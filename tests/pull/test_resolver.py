@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.cli import main
 from pithfactory import dump, make_bundle, make_record
-from upstream import content_documents, empty_site, resolver_tree, serving
+from pull.upstream import content_documents, empty_site, resolver_tree, serving
+from sitegen.cli import main
 
 R1 = make_record(arxiv_id="2101.00001", title="First Paper")
 R2 = make_record(arxiv_id="hep-th/9901001", title="Old Paper", submitted_at="1999-01-05T12:00:00Z",

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import formatdate
 
 import pytest
 
+from pithfactory import make_record
 from sitegen.mirror.snapshot import snapshot_sha256
 from sitegen.pull.fetch import _retry_after
 from sitegen.pull.filters import Selection, parse_years
@@ -17,10 +18,9 @@ from sitegen.pull.listing import parse_shard, parse_snapshot
 from sitegen.pull.names import UsageError, parse_name
 from sitegen.pull.state import PullState, load_state, save_state
 from sitegen.pull.trust import check_snapshot
-from pithfactory import make_record
 
 SUFFIX = "BIMLI3THH5PSHA56CBSKDVHQKR"
-NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -147,7 +147,7 @@ def test_selection_decides_from_the_signed_canonical_record():
 
 def test_retry_after_in_seconds_or_as_a_date():
     assert _retry_after("7") == 7.0
-    later = _retry_after(formatdate(datetime.now(timezone.utc).timestamp() + 30, usegmt=True))
+    later = _retry_after(formatdate(datetime.now(UTC).timestamp() + 30, usegmt=True))
     assert later is not None and 25 < later <= 30
     assert _retry_after("soon") is None and _retry_after(None) is None
     assert _retry_after("Thu, 01 Jan 1970 00:00:00 GMT") == 0.0
@@ -157,15 +157,17 @@ def test_the_ci_example_uses_only_options_that_exist():
     import re
     import shlex
 
-    from sitegen.cli import _parser
     from pithfactory import REPO
+    from sitegen.cli import _parser
 
     text = (REPO / "docs" / "pull-and-publish.yml").read_text()
     commands = re.findall(r"run: (sitegen (?:pull|build) .*)", text)
     assert len(commands) == 2
     for command in commands:
-        argv = shlex.split(command.replace("$UPSTREAM", "https://mirror.example/").replace("${{ github.repository_owner }}", "owner")
-                             .replace("${{ github.event.repository.name }}", "mirror").replace("${{", "").replace("}}", ""))
+        argv = shlex.split(command.replace("$UPSTREAM", "https://mirror.example/")
+                           .replace("${{ github.repository_owner }}", "owner")
+                           .replace("${{ github.event.repository.name }}", "mirror")
+                           .replace("${{", "").replace("}}", ""))
         _parser().parse_args(argv[1:])  # exits (SystemExit) on an unknown option
 
 
@@ -196,8 +198,7 @@ def test_one_pull_per_site_at_a_time(tmp_path):
     from sitegen.errors import SitegenError
     from sitegen.pull.landing import Workspace
 
-    with Workspace(tmp_path):
-        with pytest.raises(SitegenError, match="another sitegen pull is running"):
-            Workspace(tmp_path).__enter__()
+    with Workspace(tmp_path), pytest.raises(SitegenError, match="another sitegen pull is running"):
+        Workspace(tmp_path).__enter__()
     with Workspace(tmp_path):  # released
         pass

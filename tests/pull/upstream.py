@@ -28,14 +28,14 @@ from email.utils import formatdate, parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from sitegen.cli import main
+from helpers import build
 from pithfactory import dump, make_site
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-    upstream: "Upstream"
+    upstream: Upstream
 
     def log_message(self, *args):
         pass
@@ -64,7 +64,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         up = self.upstream
         parts = urlsplit(self.path)
         path = unquote(parts.path).lstrip("/")
@@ -79,7 +79,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             arxiv = parse_qs(parts.query).get("arxiv", [""])[0]
             if arxiv in up.resolve:
                 return self._send(200, json.dumps(up.resolve[arxiv]).encode())
-            return self._send(404 if up.resolve else 404, b"not found", "text/plain")
+            return self._send(404, b"not found", "text/plain")
         file = (up.root / path).resolve()
         if not file.is_relative_to(up.root.resolve()) or not file.is_file():
             return self._send(404, b"<!doctype html><title>404</title>", "text/html")
@@ -168,7 +168,7 @@ class Upstream:
         handler = type("Handler", (_Handler,), {"upstream": self})
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.server.daemon_threads = True
-        self.server.handle_error = lambda request, address: None  # clients that hang up are part of the tests
+        self.server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]  # clients that hang up are part of the tests
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
@@ -202,7 +202,7 @@ def serving(root: Path, **kw):
 
 def build_mirror(site: Path, out: Path, *extra: str) -> None:
     """``sitegen build`` of ``site`` into ``out`` (quietly; must succeed)."""
-    assert main(["build", str(site), "-o", str(out), "-q", "--base-url", "http://mirror.test/", *extra]) == 0
+    assert build(site, out, *extra, base_url="http://mirror.test/") == 0
 
 
 def upstream_site(root: Path, docs: dict[str, dict | bytes], *, seeds: bool = True) -> Path:

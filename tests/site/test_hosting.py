@@ -23,13 +23,14 @@ from pathlib import Path
 
 import pytest
 
+from browser import chromium
+from helpers import build
+from pithfactory import REPO, SEED_RECORDS, load_json, make_site
 from sitegen.build.store import Store, cache_dir_for
 from sitegen.cli import main
 from sitegen.mirror.snapshot import SNAPSHOT_PATH
 from sitegen.site import hosts
 from sitegen.site.hosts import HOST_NAMES, HOSTS, limit_warnings
-from browser import chromium
-from pithfactory import REPO, SEED_RECORDS, load_json, make_site
 
 BASE = "https://mirror.test/"
 SEED = load_json(SEED_RECORDS[3])  # ImageNet Training in Minutes, 1709.05011v10
@@ -38,7 +39,7 @@ SEED_SUFFIX = SEED["pith_number"].split(":")[2]
 
 def build_with(site: Path, out: Path, toml: str, *args: str) -> int:
     (site / "sitegen.toml").write_text(toml)
-    return main(["build", str(site), "-o", str(out), "--base-url", BASE, "-q", *args])
+    return build(site, out, *args, base_url=BASE)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,7 @@ def test_the_default_host_is_generic(seeds, tmp_path):
 def rules(headers: str) -> dict[str, dict[str, str]]:
     """``_headers`` as ``{path: {name: value}}`` (Netlify / Cloudflare syntax)."""
     out: dict[str, dict[str, str]] = {}
-    current = None
+    current = ""
     for line in headers.splitlines():
         if not line or line.startswith("#"):
             continue
@@ -141,7 +142,8 @@ class FakeOutputs:
     """An :class:`~sitegen.site.hosts.OutputSizes` answering from a dict of paths and sizes."""
 
     def __init__(self, sizes: dict[str, int], *, forbid_directories: bool = False):
-        self.sizes, self.forbid_directories, self.asked = sizes, forbid_directories, []
+        self.sizes, self.forbid_directories = sizes, forbid_directories
+        self.asked: list[str] = []
 
     def largest_outputs(self, over, limit):
         self.asked.append("largest")
@@ -289,7 +291,8 @@ def nginx(root: Path, work: Path):
         while True:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
-            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read().decode()
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                (proc.stderr.read() if proc.stderr else b"").decode())
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}/"
     finally:

@@ -15,8 +15,8 @@ import urllib.request
 import pytest
 from bs4 import BeautifulSoup
 
-from sitegen.cli import main
 from browser import chromium, serve
+from helpers import build
 from pithfactory import make_record, make_site
 
 #: A record of 2017 in cs.CV and of 2020 in hep-th (its own year and category).
@@ -34,10 +34,6 @@ def fetch(url: str):
         return e.code, e.headers, e.read(), url
 
 
-def build(site, out, base) -> int:
-    return main(["build", str(site), "-o", str(out), "--base-url", base, "-q"])
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The seeds and LONE under the sub-path /mirror/ of a loopback server."""
@@ -47,13 +43,13 @@ def served(tmp_path_factory):
     site = make_site(root, docs={"lone.json": LONE})
     with serve(docroot, not_found=docroot / "mirror" / "404.html") as origin:
         base = origin + "mirror/"
-        assert build(site, docroot / "mirror", base) == 0
+        assert build(site, docroot / "mirror", base_url=base) == 0
         yield base, docroot / "mirror", site
 
 
 @pytest.mark.parametrize("listing", ["years/2017/", "years/2020/", "categories/cs.lg/", "categories/hep-th/"])
 def test_the_page_folder_of_a_listing_redirects_to_its_landing(served, listing):
-    base, out, _ = served
+    base, _out, _ = served
     status, headers, body, _ = fetch(f"{base}{listing}page/")
     assert status == 200 and headers.get_content_type() == "text/html"
     page = BeautifulSoup(body, "html.parser")
@@ -71,6 +67,7 @@ def test_the_slashless_page_folder_redirects_too(served):
     assert status == 200 and url == f"{base}categories/cs.lg/page/"
 
 
+@pytest.mark.slow
 def test_a_browser_lands_on_the_listing(served):
     base, _, _ = served
     with chromium() as browser:
@@ -91,16 +88,16 @@ def test_the_redirect_pages_are_not_in_the_sitemap(served):
 def test_the_redirect_page_is_written_once_and_removed_with_its_listing(tmp_path):
     site = make_site(tmp_path, docs={"lone.json": LONE})
     out = tmp_path / "out"
-    assert build(site, out, "https://mirror.test/") == 0
+    assert build(site, out, base_url="https://mirror.test/") == 0
     redirect, landing = out / "years/2017/page/index.html", out / "years/2017/index.html"
     before, landing_before = os.stat(redirect), landing.read_bytes()
     (site / "content" / "r2017.json").write_text(json.dumps(R2017))
-    assert build(site, out, "https://mirror.test/") == 0
+    assert build(site, out, base_url="https://mirror.test/") == 0
     assert landing.read_bytes() != landing_before  # the listing changed…
     after = os.stat(redirect)
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # …its redirect page did not
     assert (out / "categories/hep-th/page/index.html").is_file()
     (site / "content" / "lone.json").unlink()
-    assert build(site, out, "https://mirror.test/") == 0
+    assert build(site, out, base_url="https://mirror.test/") == 0
     assert not (out / "categories/hep-th").exists() and not (out / "years/2020").exists()
     assert (out / "years/2017/page/index.html").is_file()

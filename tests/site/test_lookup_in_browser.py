@@ -11,10 +11,12 @@ import shutil
 
 import pytest
 
-from sitegen.cli import main
-from sitegen.site import lookup, search
 from browser import chromium, serve
 from pithfactory import SEED_RECORDS, load_json, make_record, make_site
+from sitegen.cli import main
+from sitegen.site import lookup, search
+
+pytestmark = pytest.mark.slow  # headless Chromium: page loads of a second or so each; CI runs them
 
 SEED = load_json(SEED_RECORDS[3])  # ImageNet Training in Minutes, 1709.05011v10
 SEED_SUFFIX = SEED["pith_number"].split(":")[2]
@@ -145,7 +147,7 @@ def test_search_pages_through_a_common_term_newest_first_and_intersects_chunks(s
     assert every == expected  # all 25, newest first, each once
     page.goto(f"{base}search/?q=common+hopper")
     page.wait_for_selector("#search-results li a")
-    assert hrefs(page) == [e for i, e in zip(reversed(range(25)), expected) if i % 5 == 0]
+    assert hrefs(page) == [e for i, e in zip(reversed(range(25)), expected, strict=True) if i % 5 == 0]
     page.goto(f"{base}search/?q=common+nosuchword")
     page.wait_for_function("() => document.getElementById('search-status').textContent === 'No records found.'")
 
@@ -166,7 +168,8 @@ def test_search_follows_incremental_builds(tmp_path, browser):
         def found(query: str) -> list[str]:
             page = browser.new_page()
             page.goto(f"{base}search/?q={query}")
-            page.wait_for_function("() => /found|shown|identifier/.test(document.getElementById('search-status').textContent)")
+            page.wait_for_function(
+                "() => /found|shown|identifier/.test(document.getElementById('search-status').textContent)")
             result = hrefs(page)
             page.close()
             return result

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from pithfactory import make_site
 from sitegen.cli import main
 from sitegen.errors import ConfigError
 from sitegen.site.frontmatter import MAX_FRONT_MATTER_CHARS, parse_front_matter
 from sitegen.site.pages import MAX_PAGE_CHARS, RESERVED, load_pages, navigation, render_markdown
-from pithfactory import make_site
 
 
 @pytest.fixture
@@ -376,12 +376,30 @@ def test_link_escaping_the_site_is_reported_and_dropped(content):
     p = page(content, "x")
     assert "href" not in p.html and "src" not in p.html
     assert p.link_problems == tuple((link, "leaves the site (it climbs out of content/pages/); the link is dropped")
-                                    for link in ("../../etc/passwd", "../x.md", "../secret.png"))  # %2e%2e shown decoded
+                                    for link in ("../../etc/passwd", "../x.md", "../secret.png"))  # %2e%2e decoded
 
 
 def test_backslash_link_cannot_become_protocol_relative(content):
     write(content, "x.md", "[x](/\\evil.example/)\n")
     assert hrefs(page(content, "x").html) == ["/%5Cevil.example/"]
+
+
+def test_raw_html_in_a_page_is_shown_as_text_never_as_markup():
+    _, html = render_markdown("x", "<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\n"
+                                   "Text <b>bold</b> and `<i>code</i>`\n")
+    assert "<script" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<code>&lt;i&gt;code&lt;/i&gt;</code>" in html
+
+
+def test_the_title_is_the_first_level_1_heading_else_the_slug_made_readable():
+    assert render_markdown("about", "About us\n===\n\ntext")[0] == "About us"  # setext
+    assert render_markdown("about", "## Second\n\n# First *one*\n")[0] == "First one"
+    assert render_markdown("guide/getting-started", "no heading")[0] == "Getting started"
+
+
+def test_an_image_as_a_data_url_is_kept():
+    _, html = render_markdown("x", "![dot](data:image/png;base64,iVBORw0KGgo=)")
+    assert hrefs(html) == ["data:image/png;base64,iVBORw0KGgo="]
 
 
 # -- in a build -------------------------------------------------------------------------------
@@ -399,7 +417,8 @@ def build_site(tmp_path: Path, pages: dict[str, str], *args: str, toml: str = ""
 
 def test_build_publishes_nested_pages_with_description_and_without_drafts(tmp_path, capsys):
     code, out = build_site(tmp_path, {
-        "about.md": "---\ntitle: About\ndescription: What \"this\" <mirror> is.\nweight: 2\n---\n[Setup](guide/setup.md)\n",
+        "about.md": ("---\ntitle: About\ndescription: What \"this\" <mirror> is.\nweight: 2\n---\n"
+                     "[Setup](guide/setup.md)\n"),
         "guide/index.md": "---\nweight: 1\n---\n# Guide\n\n[setup](setup.md) [about](../about.md#top)\n",
         "guide/setup.md": "# Setup\n\n[back](index.md)\n",
         "wip.md": "---\ndraft: true\n---\n# Draft\n"}, toml='base_url = "https://m.example/mirror/"\n')

@@ -11,10 +11,10 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from sitegen.cli import main
-from sitegen.site.strings import catalogue
 from browser import chromium, serve
 from pithfactory import REPO, make_record, make_site
+from sitegen.cli import main
+from sitegen.site.strings import catalogue
 
 SCRIPTS = {"search.js": ("search", "search-status"), "router.js": ("not_found", "alias-status")}
 #: Two records sharing a title word, so a search shows two results (and the plural).
@@ -25,7 +25,9 @@ PAIR = {f"pair{i}.json": make_record(arxiv_id=f"2301.0000{i}", title=f"Quasicrys
 def script_english(name: str) -> dict[str, str]:
     """The ``ENGLISH`` fallbacks of a script, by catalogue key (``shownOne`` → ``shown_one``)."""
     source = (REPO / "static" / "assets" / name).read_text()
-    block = re.search(r"ENGLISH = \{(.*?)\n\s*\};", source, re.S).group(1)
+    match = re.search(r"ENGLISH = \{(.*?)\n\s*\};", source, re.S)
+    assert match, name
+    block = match.group(1)
     pairs = re.findall(r'(\w+): "((?:[^"\\]|\\.)*)"', block)
     assert pairs
     return {re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), k): v for k, v in pairs}
@@ -41,7 +43,8 @@ def test_script_fallbacks_are_the_english_catalogue(name):
 
 def status_words(page: BeautifulSoup, element_id: str) -> dict[str, str]:
     element = page.find(id=element_id)
-    return {a[5:].replace("-", "_"): v for a, v in element.attrs.items() if a.startswith("data-")}
+    assert element is not None, element_id
+    return {a[5:].replace("-", "_"): str(v) for a, v in element.attrs.items() if a.startswith("data-")}
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
@@ -79,6 +82,7 @@ def settled(page, element_id: str) -> str:
     return page.locator(f"#{element_id}").inner_text()
 
 
+@pytest.mark.slow
 def test_german_search_and_router_speak_german(tmp_path, browser):
     site, out = served_site(tmp_path, 'language = "de"\n')
     with serve(out) as base:
@@ -101,6 +105,7 @@ def test_german_search_and_router_speak_german(tmp_path, browser):
         page.close()
 
 
+@pytest.mark.slow
 def test_a_sites_own_strings_reach_the_scripts(tmp_path, browser):
     site, out = served_site(tmp_path, '[strings]\n"search.none" = "Nothing matched."\n'
                                       '"not_found.no_record" = "Unknown here: {alias}"\n')
@@ -116,6 +121,7 @@ def test_a_sites_own_strings_reach_the_scripts(tmp_path, browser):
         page.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [1024, 360])
 def test_a_search_results_title_and_meta_are_on_separate_lines(tmp_path, browser, width):
     site, out = served_site(tmp_path, "")

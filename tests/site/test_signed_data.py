@@ -10,27 +10,22 @@ lower-cased title)."""
 from __future__ import annotations
 
 import json
-
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
 
+from helpers import soup
+from pithfactory import make_bundle, make_record, make_site, resign_bundle
 from sitegen.cli import main
 from sitegen.pith import canonical
-from pithfactory import make_bundle, make_record, make_site, resign_bundle
 
 BASE = "https://mirror.test/"
 SIGNED = {"title": "Signed Title of a Paper", "authors": "Grace Hopper, Edsger W. Dijkstra",
           "abstract": "The signed abstract."}
 UNSIGNED = {"title": "SIGNED TITLE OF A PAPER", "authors": "Mallory Forger, Trudy Intruder",
             "abstract": "An unsigned abstract the resolver made up."}
-
-
-def soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_bytes(), "html.parser")
 
 
 def suffix_of(doc: dict) -> str:
@@ -68,7 +63,8 @@ def built(tmp_path_factory):
 
 def provenance(page: BeautifulSoup) -> dict[str, str]:
     dl = page.select_one("dl.provenance")
-    return {dt.get_text(): dd.get_text() for dt, dd in zip(dl.find_all("dt"), dl.find_all("dd"))}
+    assert dl is not None
+    return {dt.get_text(): dd.get_text() for dt, dd in zip(dl.find_all("dt"), dl.find_all("dd"), strict=True)}
 
 
 def test_signed_graph_snapshot_beats_the_records_unsigned_paper(built):

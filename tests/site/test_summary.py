@@ -11,6 +11,7 @@ import orjson
 import pytest
 from bs4 import BeautifulSoup
 
+from pithfactory import dump, key_document, keyring_of, make_bundle, make_record
 from sitegen.config import load_settings
 from sitegen.model import SourceFile
 from sitegen.pith.strict_json import parse_document
@@ -19,7 +20,6 @@ from sitegen.site.summary import Summary, SummaryError
 from sitegen.site.theme import find_theme
 from sitegen.site.views import record_view
 from sitegen.verify.documents import verify_documents
-from pithfactory import dump, key_document, keyring_of, make_bundle, make_record
 
 RUN = "window.__pwned=1"
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.config import DEFAULT_MAX_DOCUMENT_BYTES as CAP
 from sitegen.pith.strict_json import parse_strict_json
@@ -151,6 +152,7 @@ def test_text_over_the_tex_cap_is_escaped_plain_text():
 _OLD_MATH = re.compile(r"(?<!\\)\$(?!\$)(.+?)(?<!\\)\$|\\\((.+?)\\\)", re.S)
 
 
+@pytest.mark.slow
 @settings(max_examples=3000, deadline=None)
 @given(st.text(alphabet="$\\()x \n", max_size=40))
 def test_math_scanner_finds_exactly_what_the_old_regex_found(text):

@@ -11,11 +11,11 @@ from pathlib import Path
 import html5lib
 import pytest
 
+from pithfactory import make_bundle, make_record, make_site
 from sitegen.cli import main
 from sitegen.config import load_settings
 from sitegen.errors import ConfigError
 from sitegen.site.chars import well_formed
-from pithfactory import make_bundle, make_record, make_site
 
 #: Legal in JSON (and in a signed Pith document), not in XML 1.0 or HTML.
 ILLEGAL = "\x01\x08\x0b\x0c\x1b\x7f\x85\x9f\ufdd0\ufffe\uffff\U0001fffe\U0010ffff"
