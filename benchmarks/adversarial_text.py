@@ -110,6 +110,7 @@ def _markdown(text: str) -> None:
         pages.render_markdown("page", text)
         return
     import re
+
     from markdown_it import MarkdownIt
     MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": True}).render(text)
     re.search(r"^#\s+(.+?)\s*#*\s*$", text, re.M)  # the title regex pages.py used

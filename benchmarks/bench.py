@@ -45,6 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from corpus import KEY, document, generate  # noqa: E402
+
 from sitegen.pith import canonical, keys  # noqa: E402
 
 PUBLIC = bytes(KEY.verify_key)
@@ -139,7 +140,8 @@ _HUGO_SINGLE_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8
 _HUGO_SINGLE_JSON = """{{ dict "title" .Title "pith" .Params.pith "arxiv" .Params.arxiv "authors" .Params.authors
 "categories" .Params.categories "abstract" .Params.abstract | jsonify }}
 """
-_HUGO_LIST = "<!doctype html><title>{{ .Title }}</title>{{ range .Pages }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}\n"
+_HUGO_LIST = ("<!doctype html><title>{{ .Title }}</title>"
+              "{{ range .Pages }}<a href=\"{{ .RelPermalink }}\">{{ .Title }}</a>{{ end }}\n")
 
 
 def hugo_site(paths: list[str], root: Path) -> Path:
@@ -252,7 +254,8 @@ def main() -> None:
     floor_rate, build_rate = n / floor_s, n / build_s
     print(summary.strip())
     print(f"documents: {n} ({args.records} records, {args.bundles} bundles), {signatures} signatures, "
-          f"{files} output files, aliases {'off' if args.no_aliases else 'on'}, search {'off' if args.no_search else 'on'}")
+          f"{files} output files, aliases {'off' if args.no_aliases else 'on'}, "
+          f"search {'off' if args.no_search else 'on'}")
     print(f"floor (parse + canonical hash + Ed25519, {os.cpu_count()} processes): {floor_rate:,.0f} documents/s")
     print(f"full build (verify + render + write, end to end): {build_rate:,.0f} documents/s in {build_s:.1f} s")
     print(f"floor ratio: {build_rate / floor_rate:.3f}")
@@ -261,12 +264,14 @@ def main() -> None:
         print(f"Hugo (an HTML page + a JSON file per document, no verification): {n / hugo[0]:,.0f} documents/s "
               f"in {hugo[0]:.1f} s, peak RSS {hugo[1]:,} MB, {hugo[2]} files; sitegen/Hugo = {hugo[0] / build_s:.2f}")
     print(f"peak RSS (build and workers, summed): {peak_mb:,} MB")
-    print(f"incremental, one document changed: {change_s:.2f} s ({change_mb} MB)   [{change_out.strip().splitlines()[-1]}]")
+    last_line = change_out.strip().splitlines()[-1]
+    print(f"incremental, one document changed: {change_s:.2f} s ({change_mb} MB)   [{last_line}]")
     print(f"incremental, {added} document added: {add_s:.2f} s")
     print(f"incremental, one document removed: {remove_s:.2f} s   [{remove_out.strip().splitlines()[-1]}]")
     if differ is not None:
         print("incremental output identical to a clean full build: " + ("yes" if not differ else f"NO: {differ[:10]}"))
-    print(json.dumps({"documents": n, "build_docs_per_s": round(build_rate, 1), "floor_docs_per_s": round(floor_rate, 1),
+    print(json.dumps({"documents": n, "build_docs_per_s": round(build_rate, 1),
+                      "floor_docs_per_s": round(floor_rate, 1),
                       "floor_ratio": round(build_rate / floor_rate, 4), "peak_rss_mb": peak_mb,
                       "change_one_s": round(change_s, 2), "add_one_s": round(add_s, 2),
                       "remove_one_s": round(remove_s, 2), "output_files": files,

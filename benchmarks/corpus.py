@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from pithfactory import key_document, make_bundle, make_record, signing_key  # noqa: E402
+from pithfactory import key_document, make_bundle, make_record, signing_key
 
 KEY_ID = "bench-2026"
 KEY = signing_key("sitegen benchmark key")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from browser import chromium, serve  # noqa: E402
+from browser import chromium, serve
 
 DEFAULT_QUERIES = ["quantum", "1709.05011", "Schrödinger", "network field", "pith:AAAA"]
 

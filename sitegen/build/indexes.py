@@ -13,8 +13,9 @@ changed bytes are published.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Any
 
 import orjson
 
@@ -237,13 +238,15 @@ class Indexes:
             self._release_all("sitemap:")
             todo = set(range(1 << bits))
         else:
-            old = previous.get("others", {}) if isinstance(previous.get("others"), dict) else {}
+            remembered = previous.get("others") if isinstance(previous, dict) else None
+            old: dict[str, Any] = remembered if isinstance(remembered, dict) else {}
             todo = {part_of(f"pith/{x.suffix}/", bits) for x in self.touched.summaries}
             todo |= {int(n) for n in set(old) | set(digests) if old.get(n) != digests.get(n)}
         children = []
         for n, (name, lo, hi) in enumerate(sitemap_parts(bits)):
             if n in todo:
-                urls = [(f"pith/{suffix}/", utc_stamp(updated)) for suffix, updated in store.record_urls(lo, hi)]
+                urls: list[tuple[str, str | None]] = [
+                    (f"pith/{suffix}/", utc_stamp(updated)) for suffix, updated in store.record_urls(lo, hi)]
                 urls = sorted(urls + by_part.get(n, []))
                 self._publish(f"sitemap:{name}", [OutputFile(name, self.renderer.page("sitemap-urls.xml", urls=urls))]
                               if urls else [])

@@ -62,7 +62,7 @@ class Fingerprints:
     keys: dict[str, str]
 
     @classmethod
-    def of(cls, settings: Settings, theme: Theme, nav: tuple[tuple[str, str], ...], keyring: Keyring) -> "Fingerprints":
+    def of(cls, settings: Settings, theme: Theme, nav: tuple[tuple[str, str], ...], keyring: Keyring) -> Fingerprints:
         env = make_environment(theme, settings)
         base = (__version__, {k: v for k, v in asdict(settings).items()
                               if k not in ("output_dir", "mirror_key", "jobs", "strict_links", "host")}, nav)
@@ -72,7 +72,7 @@ class Fingerprints:
         except jinja2.TemplateError as e:
             raise ConfigError(f"template {getattr(e, 'name', '') or ''}: {e} — fix it in the site's templates/, or "
                               "remove it there to use the default theme's") from e
-        keys = {k.key_id: hashlib.sha256(k.source.data).hexdigest() for k in keyring.keys()}
+        keys = {k.key_id: hashlib.sha256(k.source.data).hexdigest() for k in keyring.keys()}  # noqa: SIM118 - a Keyring, not a dict
         return cls(record, alias, listing, keys)
 
 
@@ -93,7 +93,7 @@ class SiteInputs:
         return navigation(self.pages)
 
     @classmethod
-    def load(cls, settings: Settings) -> "SiteInputs":
+    def load(cls, settings: Settings) -> SiteInputs:
         theme = find_theme(settings.site_dir)
         mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
         pages = tuple(load_pages(settings.content_dir, max_bytes=settings.max_document_bytes,

@@ -10,7 +10,7 @@ what it published before and queues the paths to put and to delete.
 from __future__ import annotations
 
 import sqlite3
-from typing import Iterable
+from collections.abc import Iterable
 
 from sitegen.build.store import Store
 from sitegen.errors import ConfigError
@@ -31,11 +31,11 @@ class Ledger:
         self.changed_hashes: set[str] = set()  # path_hash of every put or deleted path
 
     @classmethod
-    def full(cls, store: Store) -> "Ledger":
+    def full(cls, store: Store) -> Ledger:
         return cls(store, incremental=False)
 
     @classmethod
-    def incremental(cls, store: Store) -> "Ledger":
+    def incremental(cls, store: Store) -> Ledger:
         return cls(store, incremental=True)
 
     def release(self, owner: str) -> list[tuple[str, str]]:

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import unquote, urlsplit
 
 from sitegen.config import Settings

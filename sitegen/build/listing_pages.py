@@ -11,8 +11,8 @@ parts), the landing another (``facet:<facet>``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from sitegen.build.store import Store
 from sitegen.site.listings import listing_root, page_path, split_parts
@@ -128,9 +128,9 @@ class _Pages:
             key, members = self.page(self.start_of(position))
             older = next(path for path, part in _parts(self.facet, key, members, self.page_size)
                          if position[1] in part)
-        members = tuple(suffix for _, suffix in newest[:self.page_size])
+        shown = tuple(suffix for _, suffix in newest[:self.page_size])
         return ListingSpec(f"facet:{self.facet}", self.facet, label, total, (),
-                           (members, older, page_path(self.facet, "first")))
+                           (shown, older, page_path(self.facet, "first")))
 
 
 def changed_listing_specs(store: Store, counts: dict[str, tuple[str, int]], page_size: int,

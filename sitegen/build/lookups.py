@@ -7,16 +7,24 @@ them, an incremental build only the shards that hold a changed record.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from itertools import groupby
-from typing import Callable, Iterable, Iterator
 
 from sitegen.build.store import Store, parse_summary
 from sitegen.model import OutputFile
 from sitegen.site.aliasmap import AliasParams, alias_index_file, alias_params, arxiv_shard_file, suffix_shard_file
 from sitegen.site.lookup import shard_of, shard_range, top16
-from sitegen.site.search import (SearchParams, doc_entry, doc_key, doc_shard_file, entry_terms, index_file,
-                                 search_params, term_shard_files)
+from sitegen.site.search import (
+    SearchParams,
+    doc_entry,
+    doc_key,
+    doc_shard_file,
+    entry_terms,
+    index_file,
+    search_params,
+    term_shard_files,
+)
 from sitegen.site.summary import Summary
 
 __all__ = ["Publish", "alias_maps", "search_index", "sitemap_parts", "SITEMAP_PART_SIZE"]

@@ -46,7 +46,7 @@ from typing import IO, Any
 import orjson
 
 from sitegen.errors import ConfigError, InputError, WriteError, os_problem, safe_text
-from sitegen.mirror.snapshot import (MAX_SNAPSHOT_BYTES, SNAPSHOT_PATH, parse_shard, parse_snapshot)
+from sitegen.mirror.snapshot import MAX_SNAPSHOT_BYTES, SNAPSHOT_PATH, parse_shard, parse_snapshot
 from sitegen.pith.routes import check_route
 from sitegen.reader import read_untrusted
 
@@ -144,9 +144,9 @@ class OutputDirectory:
                 shown = ", ".join(safe_text(n, 40) for n in foreign[:5]) + (", …" if len(foreign) > 5 else "")
                 raise ConfigError(
                     f"{out}: this directory was not made by sitegen (it has no readable pith-mirror-snapshot.json) "
-                    f"and holds {len(foreign)} {'entry' if len(foreign) == 1 else 'entries'} ({shown}). Choose an empty or new output directory with -o, "
-                    "or pass --force to publish into it: sitegen then keeps every file it did not write, "
-                    "except ones at paths the mirror needs.")
+                    f"and holds {len(foreign)} {'entry' if len(foreign) == 1 else 'entries'} ({shown}). "
+                    "Choose an empty or new output directory with -o, or pass --force to publish into it: "
+                    "sitegen then keeps every file it did not write, except ones at paths the mirror needs.")
         previous, sha = found if found else (None, None)
         return OutputState(previous, sha, interrupted, tuple(warnings))
 
@@ -290,7 +290,7 @@ def _retire_entry(old: Path, new: Path, rel: str, listing: _Listing, cache: Path
     st = os.lstat(source)
     if stat.S_ISDIR(st.st_mode):
         target = new / rel
-        if not _lexists(target) and (rel.startswith(".") and rel != ".well-known" or _all_foreign(old, rel, listing)):
+        if not _lexists(target) and ((rel.startswith(".") and rel != ".well-known") or _all_foreign(old, rel, listing)):
             _place(source, new, rel, cache, warnings)  # a whole foreign directory, in one rename
             return
         names = sorted(os.listdir(source))

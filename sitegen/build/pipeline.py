@@ -17,10 +17,11 @@ import re
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from sitegen.build.entries import build_entries
 from sitegen.build.indexes import Indexes
@@ -39,8 +40,8 @@ from sitegen.build.workers import WorkContext, Worker, init_process, run_batch
 from sitegen.config import Settings
 from sitegen.errors import ConfigError, Problem, WriteError
 from sitegen.mirror.snapshot import SNAPSHOT_PATH
-from sitegen.site.render import Renderer, build_timestamp
 from sitegen.site.hosts import limit_warnings
+from sitegen.site.render import Renderer, build_timestamp
 
 __all__ = ["build", "BuildResult", "BuildOptions"]
 
@@ -241,7 +242,8 @@ def _ordered(puts: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(puts, key=lambda p: (p[0].startswith(_INDEX_PREFIXES), p[0]))
 
 
-_ALIAS_LINK = re.compile(r"\A(?:arxiv/(?P<id>.+?)|doi/10\.48550/arxiv\.(?P<doi>.+?)|paper/(?P<prefix>[A-Za-z2-7]{8,26}))"
+_ALIAS_LINK = re.compile(r"\A(?:arxiv/(?P<id>.+?)|doi/10\.48550/arxiv\.(?P<doi>.+?)"
+                         r"|paper/(?P<prefix>[A-Za-z2-7]{8,26}))"
                          r"/?(?:index\.html)?\Z", re.IGNORECASE)
 _ARXIV_VERSION = re.compile(r"\A(?P<id>.+?)(?:v(?P<version>[0-9]+))?\Z")
 

@@ -13,8 +13,8 @@ published and notes the site pages that listed its old version
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from sitegen.build.inputs import SiteInputs, fingerprint
 from sitegen.build.ledger import Ledger

@@ -28,8 +28,9 @@ import multiprocessing.process
 import os
 import pickle
 import signal
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from sitegen.errors import SitegenError
 
@@ -128,7 +129,7 @@ class WorkerPool:
         self.run_batch, self.run_local = run_batch, run_local
         self._workers: list[_Worker] = []
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:

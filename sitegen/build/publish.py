@@ -33,17 +33,17 @@ import os
 import re
 import shutil
 import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import orjson
 
 from sitegen.build.outdir import JOURNAL, STAGING_MARKER, retire_tree
 from sitegen.build.safetree import SafeTree, TreeAltered
-from sitegen.pith.routes import check_route
 from sitegen.errors import ConfigError, WriteError, os_problem, quote
 from sitegen.model import FileEntry
+from sitegen.pith.routes import check_route
 
 __all__ = ["WriteStats", "SinkSpec", "StagingSink", "PendingSink", "Publisher", "exchange"]
 
@@ -78,7 +78,7 @@ class SinkSpec:
     target: Path
     published: Path
 
-    def open(self) -> "StagingSink | PendingSink":
+    def open(self) -> StagingSink | PendingSink:
         return StagingSink(self.target, self.published) if self.kind == "staging" else \
             PendingSink(self.target, self.published)
 
@@ -225,7 +225,7 @@ class Publisher:
         self.sink = self.spec.open()
 
     @classmethod
-    def full(cls, out: Path, cache: Path) -> "Publisher":
+    def full(cls, out: Path, cache: Path) -> Publisher:
         """A new staging tree beside ``out`` (holding :data:`STAGING_MARKER`)."""
         out = out.absolute()
         staging = out.parent / f".{out.name}.staging-{os.getpid()}"
@@ -239,7 +239,7 @@ class Publisher:
         return cls("full", out, cache, staging)
 
     @classmethod
-    def incremental(cls, out: Path, cache: Path) -> "Publisher":
+    def incremental(cls, out: Path, cache: Path) -> Publisher:
         """A fresh ``pending/`` directory in the cache for changed files."""
         pending = cache / "pending"
         try:

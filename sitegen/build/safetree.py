@@ -48,7 +48,7 @@ class SafeTree:
         self._fds: OrderedDict[str, int] = OrderedDict()
         self._size = cache_size
 
-    def __enter__(self) -> "SafeTree":
+    def __enter__(self) -> SafeTree:
         return self
 
     def __exit__(self, *exc: object) -> None:

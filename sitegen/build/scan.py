@@ -86,14 +86,14 @@ def identify(path: str, max_bytes: int) -> Identity:
     except OSError:
         return Identity(path, sig, "", None, "")
     sha = hashlib.sha256(data).hexdigest()
-    suffix, keys = None, set()
+    suffix, keys = None, set[str]()
     if len(data) <= max_bytes:
         try:
             body = orjson.loads(data)
             if isinstance(body, dict):
                 suffix = numbers.pith_suffix(canonical.canonical_sha256(body["canonical_record"]))
                 _key_ids(body, keys)
-        except Exception:  # noqa: BLE001 - any failure means "unidentified"; verify reports it
+        except Exception:
             suffix = None
     return Identity(path, sig, sha, suffix, " ".join(sorted(keys)))
 
@@ -142,7 +142,7 @@ def discover_paths(content_dir: Path, site_dir: Path, *,
                                         "file name is not valid UTF-8; rename it", "load.file"))
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if here == str(content_dir) and name in exclude or name.startswith("."):
+                if (here == str(content_dir) and name in exclude) or name.startswith("."):
                     continue
                 if name.endswith(".json"):
                     problems.append(Problem(display_path(Path(entry.path), site_dir), "",

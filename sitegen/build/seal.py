@@ -9,6 +9,7 @@ in memory.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +51,7 @@ def seal(inputs: SiteInputs, store: Store, ledger: Ledger, sink: StagingSink | P
     old_shards = store.shards()
     incremental = ledger.tracks_changes and length == old_length
     shard_puts: list[tuple[str, str]] = []
+    groups: Iterator[tuple[str, Iterator[tuple[str, int, str]]]]
     if incremental:
         affected = sorted({h[:length] for h in ledger.changed_hashes})
         store.forget_shards(affected)
@@ -67,7 +69,7 @@ def seal(inputs: SiteInputs, store: Store, ledger: Ledger, sink: StagingSink | P
         entry = sink.put(f.path, f.data, old[3] if old and ledger.tracks_changes else None)
         if ledger.tracks_changes and (old is None or old[3] != entry.sha256):
             shard_puts.append((f.path, entry.sha256))
-    shards = [{"prefix": p, "path": shard_path(p), "count": c, "size": z, "sha256": h}
+    shards: list[dict[str, Any]] = [{"prefix": p, "path": shard_path(p), "count": c, "size": z, "sha256": h}
               for p, (c, _, z, h) in sorted(store.shards().items())]
     snap = snapshot_file(shards, file_count=count, total_bytes=total_bytes, length=length, previous=previous,
                          generated_at=build_time, base_url=s.base_url, mirror_key=inputs.mirror_key,

@@ -39,9 +39,9 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import orjson
 
@@ -49,7 +49,8 @@ from sitegen import __version__
 from sitegen.pith.routes import check_route
 from sitegen.site.summary import Summary
 
-__all__ = ["Store", "open_store", "parse_summary", "is_io_failure", "STORE_FORMAT", "cache_dir_for", "CacheDamaged", "SourceRow"]
+__all__ = ["Store", "open_store", "parse_summary", "is_io_failure", "STORE_FORMAT", "cache_dir_for", "CacheDamaged",
+           "SourceRow"]
 
 STORE_FORMAT = "sitegen-store-3"
 
@@ -360,7 +361,8 @@ class Store:
 
     def page_starts(self) -> Iterator[tuple[str, str]]:
         """``(facet, suffix)`` of every record that starts a page (sitemaps)."""
-        for f, s in self.db.execute("SELECT facet, suffix FROM facets WHERE page_start ORDER BY facet, submitted_at, suffix"):
+        for f, s in self.db.execute("SELECT facet, suffix FROM facets WHERE page_start "
+                                    "ORDER BY facet, submitted_at, suffix"):
             yield _text(f), _text(s)
 
     def summaries_of(self, suffixes: list[str]) -> dict[str, bytes]:
@@ -484,8 +486,8 @@ class Store:
             return [tuple(map(_text, r)) for r in rows]  # type: ignore[misc]
         out = []
         for p in paths:
-            for q, owner in self.db.execute("SELECT path, owner FROM outputs WHERE lower(path) = lower(?) AND path != ?",
-                                            (p, p)):
+            query = "SELECT path, owner FROM outputs WHERE lower(path) = lower(?) AND path != ?"
+            for q, owner in self.db.execute(query, (p, p)):
                 out.append((p, self.owner_of(p) or "", _text(q), _text(owner)))
         return out
 
@@ -605,7 +607,7 @@ def open_store(path: Path, *, output_dir: Path, published_tree: str | None, disc
             raise  # disk full, file too large, read-only: not damage; the caller reports it
         try:
             db.close()
-        except Exception:  # noqa: BLE001 - a damaged handle; we are replacing it
+        except Exception:
             pass
         return _new(path, identity, f"cache is damaged ({e}); rebuilt")
     for key, want in identity.items():

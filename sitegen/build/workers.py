@@ -19,26 +19,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.pith.routes import ARXIV_ALIAS_KINDS, SHORT_ALIAS_KINDS, alias_paths
-from sitegen.site.aliases import AliasTarget, group_aliases
+from sitegen.build.listing_pages import ListingSpec
+from sitegen.build.publish import SinkSpec
+from sitegen.build.store import CacheDamaged
 from sitegen.config import Settings
 from sitegen.errors import InputError, Problem
+from sitegen.model import FileEntry, Keyring, ParsedDocument, SourceFile
+from sitegen.pith.routes import ARXIV_ALIAS_KINDS, SHORT_ALIAS_KINDS, alias_paths
 from sitegen.pith.strict_json import parse_document
 from sitegen.pith.timestamps import utc_stamp
 from sitegen.reader import display_path, read_untrusted
-from sitegen.model import FileEntry, Keyring, ParsedDocument, SourceFile
+from sitegen.site.aliases import AliasTarget, group_aliases
 from sitegen.site.render import Renderer
-from sitegen.site.theme import Theme
-from sitegen.verify.rollback import find_rollbacks
 from sitegen.site.search import entry_terms
 from sitegen.site.summary import Summary
+from sitegen.site.theme import Theme
 from sitegen.verify.documents import verify_documents
-from sitegen.build.publish import SinkSpec
-from sitegen.build.listing_pages import ListingSpec
-from sitegen.build.store import CacheDamaged
+from sitegen.verify.rollback import find_rollbacks
 
-__all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult", "DocOutcome", "AliasTask", "ListingTask",
-           "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
+__all__ = ["load_document", "WorkContext", "Worker", "EntryTask", "EntryResult", "DocOutcome", "AliasTask",
+           "ListingTask", "ARXIV_ALIAS_KINDS", "SHORT_ALIAS_KINDS"]
 
 
 
@@ -189,7 +189,11 @@ class Worker:
         entries_written, written = self._put_all(files, dict(task.old))
         summary = Summary.of(view)
         terms = tuple(entry_terms(summary)) if s.search else ()
-        stamp = entry.record.body["updated_at"] if entry.record else entry.bundle.body["built_at"]
+        if entry.record is not None:
+            stamp = entry.record.body["updated_at"]
+        else:
+            assert entry.bundle is not None  # an entry holds a record, a bundle or both
+            stamp = entry.bundle.body["built_at"]
         return EntryResult(task.suffix, task.inputs, tuple(outcomes), tuple(problems), (), summary.to_json(),
                            utc_stamp(stamp), entries_written, written, terms)
 

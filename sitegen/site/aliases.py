@@ -27,8 +27,8 @@ lets the reader choose.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["AliasTarget", "Alias", "group_aliases"]
 

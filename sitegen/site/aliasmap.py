@@ -25,8 +25,8 @@ built from verified suffixes and arXiv ids only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import orjson
 

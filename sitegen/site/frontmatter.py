@@ -115,11 +115,12 @@ def _check_events(text: str) -> None:
         if isinstance(event, yaml.AliasEvent):
             raise ValueError(f"YAML aliases ({quote('*' + str(event.anchor))}) are not allowed in front matter"
                              f"{_where(event)}")
-        if getattr(event, "anchor", None) is not None:
-            raise ValueError(f"YAML anchors ({quote('&' + str(event.anchor))}) are not allowed in front matter"
+        anchor, tag = getattr(event, "anchor", None), getattr(event, "tag", None)
+        if anchor is not None:
+            raise ValueError(f"YAML anchors ({quote('&' + str(anchor))}) are not allowed in front matter"
                              f"{_where(event)}")
-        if getattr(event, "tag", None) is not None:
-            raise ValueError(f"YAML tags ({quote(event.tag)}) are not allowed in front matter{_where(event)}")
+        if tag is not None:
+            raise ValueError(f"YAML tags ({quote(str(tag))}) are not allowed in front matter{_where(event)}")
         if isinstance(event, yaml.MappingStartEvent) and depth == 0 and documents == 1 and not seen:
             depth = 1
             continue

@@ -23,8 +23,8 @@ Paths are built from the verified year (four digits), the category
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from sitegen.site.lookup import cyrb53
 from sitegen.site.summary import Summary

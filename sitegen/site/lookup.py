@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Iterable
 
 __all__ = ["cyrb53", "top16", "shard_of", "shard_range", "tokens", "encode_keys", "decode_keys", "MAX_TOKEN"]
 

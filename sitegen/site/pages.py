@@ -101,7 +101,7 @@ class _Markdown(MarkdownIt):
         super().__init__("commonmark", {"html": False, "linkify": False, "typographer": True})
         self.refused: dict[str, None] = {}
 
-    def validateLink(self, url: str) -> bool:  # noqa: N802 (markdown-it's name)
+    def validateLink(self, url: str) -> bool:
         ok = super().validateLink(url)
         if not ok:
             self.refused[url] = None

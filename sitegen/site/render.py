@@ -13,19 +13,19 @@ anywhere in the theme.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jinja2
 
 from sitegen import __version__
 from sitegen.config import Settings
 from sitegen.errors import ConfigError
+from sitegen.model import Keyring, MirrorEntry, OutputFile, VerifiedBundle
 from sitegen.pith.merge import MERGE_VERSION
-from sitegen.model import Keyring, MirrorEntry, OutputFile
-from sitegen.site.listings import FACET_ROOTS, FacetLink, listing_root
+from sitegen.pith.routes import routes_for
 from sitegen.site.aliases import Alias, AliasTarget
 from sitegen.site.hosts import host_files
-from sitegen.pith.routes import routes_for
+from sitegen.site.listings import FACET_ROOTS, FacetLink, listing_root
 from sitegen.site.strings import ui_strings
 from sitegen.site.theme import OVERRIDABLE, Theme, make_environment, static_paths
 from sitegen.site.views import RecordView, json_for_script, record_view, scholarly_article
@@ -39,7 +39,7 @@ def build_timestamp(settings: Settings, newest: str | None) -> str:
     normalised to UTC) — never the wall clock, so two builds of the same
     input are byte-identical."""
     if settings.source_date_epoch is not None:
-        return datetime.fromtimestamp(settings.source_date_epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(settings.source_date_epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return newest or "1970-01-01T00:00:00Z"
 
 
@@ -91,18 +91,12 @@ _DERIVED = ("Derived by this mirror from verified documents; not signed. Signed 
             "or the events in the bundle.")
 
 
-def _derived_api(entry: MirrorEntry) -> tuple[bytes, bytes]:
-    """``graph.json`` and ``events.json`` at the paths the resolver's links name.
-    From the merged state of a verified bundle; for a record alone, its own
-    (unsigned) graph snapshot and events."""
-    if entry.bundle is not None:
-        body = entry.bundle.body
-        snapshots, events, source = body["state"]["current"]["graph_snapshots"], body["events"], "bundle"
-    else:
-        body = entry.record.body
-        snapshot = body.get("graph_snapshot")
-        snapshots, events, source = ([snapshot] if snapshot else []), body["events"], "record"
-    head = {"pith_number": entry.pith_number, "derived_from": source, "note": _DERIVED}
+def _derived_api(pith_number: str, bundle: VerifiedBundle) -> tuple[bytes, bytes]:
+    """``graph.json`` and ``events.json`` at the paths the resolver's links
+    name, from the merged state and the events of a verified bundle."""
+    body = bundle.body
+    snapshots, events = body["state"]["current"]["graph_snapshots"], body["events"]
+    head = {"pith_number": pith_number, "derived_from": "bundle", "note": _DERIVED}
     return (_json_bytes({**head, "graph_snapshots": snapshots}), _json_bytes({**head, "events": events}))
 
 
@@ -154,7 +148,7 @@ class Renderer:
             out.append(OutputFile(r.well_known_bundle, entry.bundle.source.data))
             out.append(OutputFile(r.state_json, entry.bundle.state_json))
             out.append(OutputFile(r.well_known_state, entry.bundle.state_json))
-            graph, events = _derived_api(entry)
+            graph, events = _derived_api(entry.pith_number, entry.bundle)
             out.append(OutputFile(r.graph_json, graph))
             out.append(OutputFile(r.events_json, events))
         jsonld = json_for_script(scholarly_article(view, self.settings.base_url))

@@ -31,9 +31,9 @@ DOIs and Pith Numbers are resolved by the search page through the alias maps.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Iterator
 
 import orjson
 
@@ -41,8 +41,8 @@ from sitegen.model import OutputFile
 from sitegen.site.lookup import cyrb53, encode_keys, shard_of, tokens, top16
 from sitegen.site.summary import Summary
 
-__all__ = ["FORMAT", "SearchParams", "search_params", "doc_key", "doc_terms", "entry_terms", "doc_entry", "term_shard_files",
-           "doc_shard_file", "index_file", "INDEX_DIR", "INLINE_MAX", "CHUNK"]
+__all__ = ["FORMAT", "SearchParams", "search_params", "doc_key", "doc_terms", "entry_terms", "doc_entry",
+           "term_shard_files", "doc_shard_file", "index_file", "INDEX_DIR", "INLINE_MAX", "CHUNK"]
 
 FORMAT = "sitegen-search-1"
 INDEX_DIR = "search/"

@@ -89,7 +89,7 @@ class Summary:
         return orjson.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, data: bytes | str) -> "Summary":
+    def from_json(cls, data: bytes | str) -> Summary:
         """Inverse of :meth:`to_json`. Raises :class:`SummaryError` (a
         ``ValueError``) naming the field
         for anything else: not JSON, missing or extra fields, a wrong type
@@ -107,7 +107,7 @@ class Summary:
         return cls(**obj)
 
     @classmethod
-    def of(cls, view) -> "Summary":
+    def of(cls, view) -> Summary:
         """The summary of a :class:`~sitegen.site.views.RecordView`."""
         return cls(**{name: getattr(view, name) for name in _FIELDS})
 

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
 from latex2mathml.converter import convert as latex_to_mathml
 from markupsafe import Markup, escape
@@ -149,7 +149,7 @@ def _piece(tex: str) -> str | None:
     if (spans and (len(spans) > 1 or spans[0] != (0, len(tex))) and not _GROUPING.search(_outside(tex, spans))
             and all(_self_contained(tex[a:b]) for a, b in spans)):
         bounds = [b for start, end in spans for b in (start, end)]
-        pieces = [_piece(tex[a:b]) for a, b in zip([0, *bounds], [*bounds, len(tex)]) if b > a]
+        pieces = [_piece(tex[a:b]) for a, b in zip([0, *bounds], [*bounds, len(tex)], strict=True) if b > a]
         if None not in pieces:
             return _collapse("".join(pieces))  # type: ignore[arg-type]
     try:

@@ -17,10 +17,10 @@ every page), ``templates/_head.html`` (included at the end of every page's
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
 
 import jinja2
 from markupsafe import Markup

@@ -23,18 +23,19 @@ value comes from) is a UI string of the build's language
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import quote as urlquote
 
 from markupsafe import Markup
 
-from sitegen.site.authors import Author, parse_authors
 from sitegen.model import CheckResult, MirrorEntry
+from sitegen.pith.routes import Routes, routes_for
+from sitegen.site.authors import Author, parse_authors
 from sitegen.site.chars import well_formed
 from sitegen.site.strings import Strings, ui_strings
 from sitegen.site.tex import TexBudget, tex_to_html, tex_to_text
-from sitegen.pith.routes import Routes, routes_for
 
 __all__ = ["RecordView", "Provenance", "record_view", "clean_text", "json_for_script", "MAX_CITED_BY",
            "MAX_CITED_BY_TEX_CHARS"]
@@ -202,8 +203,9 @@ def _statuses(flags: Mapping[str, Any], t: Strings) -> tuple[Status, ...]:
     badges = tuple(Status(t.text(f"status.{name}"), bool(flags.get(flag)), t.text(f"status.{name}_detail"))
                    for name, flag in _BADGES)
     cites = n("citation_signatures")
-    return badges + (Status(t.text("status.citations"), cites > 0, t.text(_counted("status.citations_detail", cites),
-                                                                          n=cites)),)
+    detail = t.text(_counted("status.citations_detail", cites), n=cites)
+    citations = Status(t.text("status.citations"), cites > 0, detail)
+    return (*badges, citations)
 
 
 def _completeness(flags: Mapping[str, Any], t: Strings) -> tuple[Step, ...]:
@@ -211,7 +213,7 @@ def _completeness(flags: Mapping[str, Any], t: Strings) -> tuple[Step, ...]:
     reps = flags.get("replication_records", 0)
     cites = cites if isinstance(cites, int) and not isinstance(cites, bool) else 0
     reps = reps if isinstance(reps, int) and not isinstance(reps, bool) else 0
-    steps = (("anchor", bool(flags.get("externally_anchored")), {}),
+    steps: tuple[tuple[str, bool, dict[str, int]], ...] = (("anchor", bool(flags.get("externally_anchored")), {}),
              ("archive", bool(flags.get("storage_verified")), {}),
              ("author", bool(flags.get("author_attested")), {}),
              ("citations", cites > 0, {"n": cites}),
@@ -275,7 +277,9 @@ def record_view(entry: MirrorEntry, strings: Strings | None = None) -> RecordVie
     t = strings if strings is not None else ui_strings()
     record = entry.record.body if entry.record else None
     bundle = entry.bundle.body if entry.bundle else None
-    cr = (record or bundle)["canonical_record"]
+    document = record if record is not None else bundle
+    assert document is not None  # a MirrorEntry holds a record, a bundle or both
+    cr = document["canonical_record"]
     source, meta = cr["source"], cr["metadata"]
     arxiv_id, version = source["id"], source["version"]
 
@@ -288,21 +292,26 @@ def record_view(entry: MirrorEntry, strings: Strings | None = None) -> RecordVie
         flags = _flags_from_state(current)
         status_source = t.text("status.source_bundle")
     else:
+        assert record is not None
         current = None
         aliases = record["aliases"]
         flags = record["verification_status"]
         status_source = t.text("status.source_record")
-    receipt = record["receipt"] if record is not None else current["record_created"]["payload"]["receipt"]
+    if record is not None:
+        receipt = record["receipt"]
+    else:
+        assert current is not None
+        receipt = current["record_created"]["payload"]["receipt"]
     cites = (record.get("inbound_citations") if record is not None else None) or {"count": 0, "sample": []}
-    updated_at = record["updated_at"] if record is not None else bundle["built_at"]
+    updated_at = record["updated_at"] if record is not None else document["built_at"]
 
     doi = next((a["alias_value"] for a in aliases if a["alias_kind"] == "doi"),
                f"10.48550/arXiv.{arxiv_id}")
     events: tuple[EventView, ...] = ()
     checks = _check_views(t.text("document.record"), entry.record.report.checks) if entry.record else ()
-    if bundle is not None:
+    if entry.bundle is not None:
         events = tuple(EventView(e["event_type"], e["event_id"], e["created_at"], e["signature"]["key_id"])
-                       for e in bundle["events"])
+                       for e in entry.bundle.body["events"])
         checks += _check_views(t.text("document.bundle"), entry.bundle.report.checks)
 
     license_text = meta["license"]
@@ -346,7 +355,7 @@ def record_view(entry: MirrorEntry, strings: Strings | None = None) -> RecordVie
         statuses=_statuses(flags, t),
         completeness=_completeness(flags, t),
         receipt=_receipt_view(receipt),
-        canonical_sha256=(record or bundle)["canonical_sha256"],
+        canonical_sha256=document["canonical_sha256"],
         aliases=tuple((clean_text(a["alias_kind"]), clean_text(a["alias_value"])) for a in aliases),
         canonical_record_json=json.dumps(cr, indent=2, sort_keys=True, ensure_ascii=True),
         cited_by_count=cites["count"],

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 import tomllib
-from functools import lru_cache
+from collections.abc import Mapping
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
@@ -71,7 +72,7 @@ def shipped_languages() -> tuple[str, ...]:
     return tuple(sorted(p.name[:-5] for p in here.iterdir() if p.name.endswith(".toml")))
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> dict[str, str]:
     """The shipped catalogue of ``language`` (a file name without ``.toml``),
     flattened to ``{"table.name": text}``; empty when none is shipped."""
