@@ -1,5 +1,6 @@
-"""The ledger: which files each *owner* (a Pith Number, an alias cluster, a
-listing, the search index, the site) publishes, kept in the build store —
+"""The ledger: which files each *owner* (a Pith Number, a listing page, a
+shard of the alias maps or of the search index, a sitemap part, the site; an
+alias cluster with ``alias_pages = true``) publishes, kept in the build store —
 and, for an incremental build, the changes to apply.
 
 One type, two constructors: :meth:`Ledger.full` records what a complete new

@@ -21,8 +21,9 @@ Plain data only — text, integers and JSON; never pickle, never markup. Tables:
 * ``postings(top16, term, key, suffix)`` — the search index's terms of each
   entry (:mod:`sitegen.site.search`).
 * ``outputs(path, owner, size, sha256, shard)`` — every published file and what
-  made it (a suffix, ``arxiv:<id>``, ``short:<prefix>``, ``facet:<name>``,
-  ``search:<part>``, ``site``).
+  made it (a suffix, ``facet:<name>…``, ``aliasmap:<part>``,
+  ``search:<part>``, ``sitemap:<name>``, ``site``; ``arxiv:<id>`` and
+  ``short:<prefix>`` with ``alias_pages = true``).
 * ``shards(prefix, count, bytes, size, sha256)`` — the snapshot shards.
 
 The store is untrusted input (whoever can write the output directory's
@@ -107,7 +108,7 @@ class SourceRow:
 
 
 def cache_dir_for(output_dir: Path) -> Path:
-    """Where the store, the search stubs and the write journal live: a hidden
+    """Where the store, the write journal and the pending files live: a hidden
     directory beside the output tree (never inside it, so never published)."""
     output_dir = output_dir.absolute()
     return output_dir.parent / f".{output_dir.name}.sitegen-cache"

@@ -1,14 +1,14 @@
 """Worker side of the build: verify, render and write one *entry* at a time.
 
-A entry is everything published for one Pith Number — the content files that
+An entry is everything published for one Pith Number — the content files that
 claim its suffix (a record, a bundle, or both), verified together so the
 cross-document rules hold (:mod:`sitegen.verify`). Entries are independent:
 their output paths are disjoint (``pith/<SUFFIX>…``, ``api/…/<SUFFIX>/``,
 ``.well-known/pith/<SUFFIX>/``), so workers write them in any order and the
-tree is the same whatever the number of workers. Alias pages and listing
-pages are produced the same way from *clusters* of summaries (all versions of
-one arXiv id; all suffixes sharing an 8-character prefix; a window of a
-listing).
+tree is the same whatever the number of workers. Listing pages (one
+content-defined page, or a landing, per task) and, with ``alias_pages =
+true``, alias pages (all versions of one arXiv id; all suffixes sharing an
+8-character prefix) are produced the same way from summaries in the store.
 
 Workers return plain, small results (:class:`EntryResult`); they keep nothing
 between tasks but the renderer and the sink (:class:`Worker`).

@@ -2,7 +2,7 @@
 
 Per-document signatures do not stop a mirror from serving old documents
 (rollback), stale ones forever (freeze) or a mix of versions (mix-and-match)
-(REFERENCE.md, mirror security). Like TUF's snapshot metadata, every build
+(docs/protocol.md §10). Like TUF's snapshot metadata, every build
 publishes at a fixed path a document listing every file of the output tree
 with its size and SHA-256, a monotonically increasing version, and optionally
 an Ed25519 signature by the mirror operator's key. Format (ours):

@@ -47,7 +47,7 @@ def canonical_json_fast(obj: Any) -> bytes:
     """:func:`canonical_json` via orjson, for values made only of strings,
     integers, booleans, null, lists and objects with string keys — the values
     sitegen writes itself. Equal bytes for those (proven by
-    ``tests/pith/test_canonical.py``); not for floats, so never for documents
+    ``tests/pith/test_protocol.py``); not for floats, so never for documents
     from outside (decision record docs/decisions/0002-canonical-json.md)."""
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 

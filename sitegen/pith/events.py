@@ -28,7 +28,7 @@ TARGET_SLOTS: Mapping[str, str] = {
 }
 
 #: event_type → the target it must name. The first two are observed in the
-#: seed bundle (PROTOCOL.md §4.2); the others are ours (docs/merge.md §1).
+#: seed bundle (docs/protocol.md §4.2); the others are ours (docs/merge.md §1).
 EVENT_TARGETS: Mapping[str, str] = {
     "record_created": "record",
     "graph_snapshot": "graph",
@@ -41,7 +41,7 @@ EVENT_TARGETS: Mapping[str, str] = {
     "mirror_hint": "mirror",
 }
 
-#: Citation relationships the resolver describes (PROTOCOL.md §4.3).
+#: Citation relationships a ``citation_signature`` may name (docs/merge.md §2).
 CITATION_RELATIONSHIPS = ("supports", "refutes", "extends", "uses_method", "depends_on", "replaces",
                           "compares", "cites")
 

@@ -111,7 +111,7 @@ def parse_strict_json(data: bytes, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
 
 def classify(body: Any) -> str:
     """Return ``"record"`` or ``"bundle"`` for a parsed document; raises
-    ``ValueError`` naming what was found otherwise (PROTOCOL.md §4)."""
+    ``ValueError`` naming what was found otherwise (docs/protocol.md §4)."""
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object at the top level")
     kinds = [kind for (field, value), kind in DOCUMENT_TYPES.items() if body.get(field) == value]

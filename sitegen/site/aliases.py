@@ -1,7 +1,9 @@
 """Static alias resolution (our design; the resolver answers aliases with a
 query-string API a static host cannot serve, docs/protocol.md §5).
 
-Every alias of a published Pith Number (paths:
+With ``alias_pages = true`` (off by default: the default is the sharded alias
+maps of :mod:`sitegen.site.aliasmap` and the router on ``404.html``, decision
+record 0009), every alias of a published Pith Number (paths:
 :func:`sitegen.pith.routes.alias_paths`) gets a directory in the output tree
 with an ``index.html`` redirect page and a ``pith.json`` naming the Pith
 Number(s) and their URLs:

@@ -1,7 +1,7 @@
 """What the static lookup files share with the browser: one hash, one
 tokenizer, one integer encoding — each with a JavaScript twin in
 ``static/assets/lookup.js`` that must give the same result (ours,
-docs/protocol.md §9; ``tests/site/test_lookup.py`` runs both on the same
+docs/protocol.md §9; ``tests/site/test_lookup_in_browser.py`` runs both on the same
 inputs in Chromium).
 
 * :func:`cyrb53` — a 53-bit non-cryptographic string hash over UTF-16 code

@@ -57,8 +57,8 @@ __all__ = ["MarkdownPage", "load_pages", "render_markdown", "navigation", "RESER
 
 _SLUG = re.compile(r"\A[a-z0-9][a-z0-9-]{0,63}\Z")
 #: Top-level names the generated tree uses; a page may not take them.
-RESERVED = frozenset({"pith", "paper", "arxiv", "doi", "api", "years", "categories", "search", "pagefind",
-                      "assets", "well-known"})
+RESERVED = frozenset({"pith", "paper", "arxiv", "doi", "api", "years", "categories", "search", "assets",
+                      "well-known"})
 #: Longest page (characters, front matter included) rendered. Why 100,000:
 #: ~15,000 words, far more than an About page needs, and at most ~1 s of
 #: markdown-it-py on the most expensive input measured; a longer page is an

@@ -1,13 +1,16 @@
-"""Render stage: the theme, the Jinja environment, and every output file.
+"""Render stage: every output file made from a template or a verified document.
 
-Contract: :func:`render_site` takes the verified entries, the settings and
-the theme, and yields :class:`~sitegen.model.OutputFile` values in a
-deterministic order. Pages go through Jinja; the JSON documents are the
-verified input bytes (byte-identical); site-wide files are generated here.
+:class:`Renderer` makes one Pith Number's files (:meth:`Renderer.entry_files`:
+the record page, the verified documents as their exact input bytes, and for
+a bundle its state and derived API files), listing pages and landings, alias
+pages (``alias_pages = true``) and facet indexes; :func:`site_files` the
+site-wide files (home, feed, 404, robots.txt, the host's files). Every value
+is a :class:`~sitegen.model.OutputFile`; the build decides the order.
 
-Secure defaults, set once in :func:`make_environment`: ``autoescape=True``
-for every template, ``StrictUndefined``, and no ``|safe`` on record fields
-anywhere in the theme.
+The Jinja environment and its secure defaults (``autoescape=True`` for every
+template, ``StrictUndefined``, well-formed output, no ``|safe`` on record
+fields anywhere in the theme) are set once, in
+:func:`sitegen.site.theme.make_environment`.
 """
 
 from __future__ import annotations
@@ -156,7 +159,7 @@ class Renderer:
         return view, out
 
     def alias_files(self, alias: Alias, titles: dict[str, str]) -> list[OutputFile]:
-        """``pith.json`` and the redirect page of one alias (sitegen.aliases)."""
+        """``pith.json`` and the redirect page of one alias (:mod:`sitegen.site.aliases`)."""
         return [OutputFile(alias.path + "pith.json", _alias_json(alias, self.settings)),
                 OutputFile(alias.path + "index.html", self.page("alias.html", alias=alias, titles=titles))]
 

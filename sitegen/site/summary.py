@@ -1,6 +1,6 @@
 """Record summaries: the small, plain part of a record view that site-wide
-pages need (listings, the home page, the feed, alias pages, search stubs and
-the sitemap).
+pages need (listings, the home page, the feed, the search index, the alias
+maps and optional alias pages, and the sitemap).
 
 A build keeps one summary per published Pith Number in its store
 (:mod:`sitegen.build.store`) as JSON, so listings and indexes are produced a

@@ -67,7 +67,7 @@ _LITERAL = re.compile(r"(?<!\\)([%&#])")
 _TEX_SYNTAX = re.compile(r"[\\$%&#^_{}~`'\"]|--")
 #: Text with TeX syntax but none of these needs only :data:`_TYPOGRAPHY` — what
 #: pylatexenc does to quotes, dashes and ties, left to right, longest first
-#: (proven equal by ``tests/test_tex.py``); arXiv titles with an apostrophe or a
+#: (proven equal by ``tests/site/test_tex.py``); arXiv titles with an apostrophe or a
 #: dash are common, and the converter costs ~1 ms a call (profiled).
 _NEEDS_CONVERTER = re.compile(r"[\\$^_{}]")
 _TYPOGRAPHY = (("---", "\u2014"), ("--", "\u2013"), ("``", "\u201c"), ("''", "\u201d"), ("~", "\u00a0"))
@@ -138,7 +138,7 @@ def _piece(tex: str) -> str | None:
     kept, possibly empty), or None when the converter rejects it. Text with
     inline math, and no macro, group or stray ``$`` outside it, is converted
     a piece at a time — the text between spans, each span — so pieces that
-    repeat are converted once (equal to converting the whole: ``tests/test_tex.py``)."""
+    repeat are converted once (equal to converting the whole: ``tests/site/test_tex.py``)."""
     if not _TEX_SYNTAX.search(tex):  # fast path; tests prove it equals the converter's output
         return _collapse(tex)
     if not _NEEDS_CONVERTER.search(tex):  # only quotes, dashes, ties and literal %&#: the converter's rules

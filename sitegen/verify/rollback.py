@@ -3,7 +3,7 @@ current output tree already serves for the same Pith Number.
 
 Per-document signatures cannot stop a mirror operator (or an attacker who
 controls ``content/``) from swapping in an authentic but *older* bundle that
-drops events — a rollback (REFERENCE.md, mirror security). Before the first
+drops events — a rollback (docs/protocol.md §10). Before the first
 write, each verified document is compared with the published one:
 
 * bundle: fewer applied events (``state.applied_event_ids``) or an earlier
