@@ -285,6 +285,8 @@ def _build_summary(settings: Settings, result: BuildResult, site_dir: str) -> li
              _verified_line(result),
              f"wrote {settings.output_dir}: {_n(w.written + w.unchanged, 'file')} ({w.written:,} written, "
              f"{w.unchanged:,} unchanged), {_size(w.total_bytes)}",
+             *(f"  {kind:<22} {files:>10,} {'file' if files == 1 else 'files'} {_size(size):>11}"
+               for kind, files, size in result.kinds),
              f"timings: {timings}"]
     if result.documents == 0:
         where = "" if site_dir == "." else f" {shlex.quote(safe_text(site_dir))}"

@@ -70,7 +70,9 @@ class BuildResult:
     ``timings``: ``(stage, seconds)``; ``mode``: ``"full"`` or
     ``"incremental"``, ``reason`` for a full one; ``rebuilt``: entries
     verified and rendered this run; ``warnings``: foreign files kept aside
-    and the host's limits the tree exceeds (one line each)."""
+    and the host's limits the tree exceeds (one line each); ``kinds``:
+    ``(kind, files, bytes)`` of the published tree by what made the files
+    (:data:`KINDS`), for full builds (an incremental one leaves it empty)."""
 
     documents: int
     records: int
@@ -85,6 +87,7 @@ class BuildResult:
     reason: str
     rebuilt: int
     warnings: tuple[str, ...] = ()
+    kinds: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def skipped(self) -> tuple[str, ...]:
@@ -217,7 +220,28 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
                        problems=outcome.problems, write=stats, timings=tuple(timer.timings),
                        mode="incremental" if ledger.tracks_changes else "full", reason=store.reason,
                        rebuilt=outcome.rebuilt, warnings=tuple(warnings) + link_warnings
-                       + limit_warnings(s.host, store, files=sealed.files, total_bytes=sealed.total_bytes))
+                       + limit_warnings(s.host, store, files=sealed.files, total_bytes=sealed.total_bytes),
+                       kinds=() if ledger.tracks_changes else _kinds(store, sealed.files, sealed.total_bytes))
+
+
+#: What made a file of the tree (the ledger's owner prefixes), as the summary names it.
+KINDS = {"entry": "records and bundles", "facet": "listings", "aliasmap": "alias maps", "arxiv": "alias pages",
+         "short": "alias pages", "search": "search index", "sitemap": "sitemaps", "site": "site pages and assets"}
+
+
+def _kinds(store: Store, files: int, total_bytes: int) -> tuple[tuple[str, int, int], ...]:
+    """The published tree by kind; the snapshot and its shards (not owned) are what is left."""
+    merged: dict[str, list[int]] = {}
+    for kind, n, size in store.outputs_by_kind():
+        row = merged.setdefault(KINDS.get(kind, kind), [0, 0])
+        row[0] += n
+        row[1] += size
+    snapshot = [files - sum(r[0] for r in merged.values()), total_bytes - sum(r[1] for r in merged.values())]
+    if snapshot[0] > 0:
+        merged["mirror snapshot"] = snapshot
+    order = list(dict.fromkeys(KINDS.values()))
+    return tuple((k, n, b) for k, (n, b) in sorted(merged.items(), key=lambda kv: (
+        order.index(kv[0]) if kv[0] in order else len(order), kv[0])))
 
 
 class _LocalWorker:

@@ -463,6 +463,16 @@ class Store:
         n, total = self.db.execute("SELECT count(*), coalesce(sum(size), 0) FROM outputs").fetchone()
         return _count(n), _count(total)
 
+    def outputs_by_kind(self) -> list[tuple[str, int, int]]:
+        """``(owner kind, files, bytes)`` of every recorded output, by the
+        owner's prefix (``facet``, ``search``, …; ``entry`` for a Pith Number),
+        in name order. One scan of ``outputs``."""
+        rows = self.db.execute(
+            "SELECT CASE WHEN instr(owner, ':') THEN substr(owner, 1, instr(owner, ':') - 1) "
+            "WHEN owner = 'site' THEN 'site' ELSE 'entry' END AS kind, count(*), coalesce(sum(size), 0) "
+            "FROM outputs GROUP BY kind ORDER BY kind")
+        return [(_text(k), _count(n), _count(b)) for k, n, b in rows]
+
     def largest_outputs(self, over: int, limit: int) -> list[tuple[str, int]]:
         """``(path, size)`` of the outputs larger than ``over`` bytes, largest first (one scan)."""
         return [(_text(p), _count(n)) for p, n in self.db.execute(

@@ -281,3 +281,21 @@ def test_verify_a_site_from_another_directory_finds_the_keys_next_to_the_tree(tm
 ])
 def test_os_problem_is_plain_words_without_errno_or_class(err, words):
     assert os_problem(err) == words
+
+
+def test_a_full_build_summary_counts_the_tree_by_kind_and_sizes_for_people(tmp_path, capsys):
+    site = make_site(tmp_path, seeds=True)
+    out = tmp_path / "site-out"
+    code, stdout, _ = run(capsys, "build", str(site), "-o", str(out), "--base-url", "https://m.example/")
+    assert code == 0
+    files = [p for p in out.rglob("*") if p.is_file()]
+    rows = re.findall(r"^  (\S.*?)\s{2,}([\d,]+) files?\s+(\S+ (?:bytes?|KiB|MiB))$", stdout, re.M)
+    kinds = {kind for kind, _, _ in rows}
+    assert {"records and bundles", "listings", "alias maps", "search index", "sitemaps", "site pages and assets",
+            "mirror snapshot"} <= kinds, stdout
+    assert sum(int(n.replace(",", "")) for _, n, _ in rows) == len(files)  # every file of the tree, once
+    total = re.search(r"wrote .*: ([\d,]+) files \(.*\), ([\d.]+) KiB$", stdout, re.M)
+    assert total and int(total.group(1).replace(",", "")) == len(files)
+    assert abs(float(total.group(2)) * 1024 - sum(p.stat().st_size for p in files)) < 52  # rounded to 0.1 KiB
+    code, stdout, _ = run(capsys, "build", str(site), "-o", str(out), "--base-url", "https://m.example/")
+    assert code == 0 and "records and bundles" not in stdout  # an incremental build does not rescan the tree
