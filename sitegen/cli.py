@@ -1,6 +1,11 @@
 """Command-line interface: ``sitegen init``, ``build``, ``serve``, ``keygen``,
 ``verify``, ``pull``. The only module that prints or exits.
 
+Why one module of ~570 lines: the parser and, per command, one function that
+calls into the package and one that words its report; every message a user
+reads from the command line is here, so their wording is reviewed (and
+tested, tests/cli/) in one place. The work itself is elsewhere.
+
 Exit codes: 0 success; 1 bad input, verification failure, configuration or
 write error (the published tree is unchanged); 2 usage error — including a
 flag's value out of range (``-j 0``, a ``--base-url`` without scheme), while

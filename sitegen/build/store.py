@@ -2,6 +2,10 @@
 kept in SQLite (stdlib) beside the output tree so the next build redoes only
 what changed (docs/scaling.md).
 
+Why one module of ~600 lines: it is the only place that knows the schema —
+every query of the store is a named method here, next to the tables it reads,
+so a schema change is one file's change and no other module writes SQL.
+
 Plain data only — text, integers and JSON; never pickle, never markup. Tables:
 
 * ``meta(key, value)`` — store format, sitegen version, output directory, the
