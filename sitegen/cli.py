@@ -72,10 +72,14 @@ def _port(value: int) -> int:
     return value
 
 
+#: The longest timeout a command takes (a day): past it, a timeout is a typo.
+_MAX_SECONDS = 86_400.0
+
+
 def _seconds(value: float) -> float:
-    """``value`` if a positive, finite number; raises :class:`ValueError`."""
-    if not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"must be a positive number of seconds, got {value}")
+    """``value`` if a positive number of seconds up to a day; raises :class:`ValueError`."""
+    if not (value > 0 and math.isfinite(value) and value <= _MAX_SECONDS):
+        raise ValueError(f"must be a positive number of seconds, at most {_MAX_SECONDS:,.0f}, got {value}")
     return value
 
 
@@ -181,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("--layout", choices=("auto", "mirror", "resolver"), default="auto",
                     help="what SOURCE is (default: a mirror if it serves a snapshot, else the resolver's layout)")
     pl.add_argument("-j", "--jobs", type=int, default=4, metavar="N", help="parallel downloads (default: 4)")
-    pl.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS",
+    pl.add_argument("--timeout", type=_checked(_seconds, float, "a number of seconds"), default=30.0,
+                    metavar="SECONDS",
                     help="connect and read timeout; a whole response may take 4 times as long (default: 30)")
     pl.add_argument("--retries", type=int, default=4, metavar="N",
                     help="retries after connection errors, timeouts, 429 and 5xx (default: 4)")
@@ -464,8 +469,8 @@ _INTERRUPTED = ("nothing half-done stays published (a build stopped while publis
 
 def _pull_options(args: argparse.Namespace) -> PullOptions:
     """The options of ``sitegen pull``; raises :class:`UsageError`."""
-    if args.jobs < 1 or args.retries < 0 or args.timeout <= 0 or (args.max_count is not None and args.max_count < 1):
-        raise UsageError("--jobs and --max must be at least 1, --retries at least 0, --timeout positive")
+    if args.jobs < 1 or args.retries < 0 or (args.max_count is not None and args.max_count < 1):
+        raise UsageError("--jobs and --max must be at least 1, --retries at least 0")
     try:
         selection = Selection(years=parse_years(args.year), categories=parse_categories(args.category),
                               since=parse_since(args.since) if args.since else None)

@@ -314,7 +314,7 @@ def _source_date_epoch() -> int | None:
     raw = os.environ.get("SOURCE_DATE_EPOCH")
     if raw is None or raw == "":
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise ConfigError(f"SOURCE_DATE_EPOCH: expected a non-negative integer (seconds since 1970), "
                           f"got {quote(raw)} — fix or unset it")
     return int(raw)

@@ -300,7 +300,9 @@ def _handler(server: Server) -> type[http.server.SimpleHTTPRequestHandler]:
 
         def _redirect(self, code: int, location: str) -> None:
             self.send_response(code)
-            self.send_header("Location", "/" + location.lstrip("/"))  # never //host: not an open redirect
+            # Never //host, and no backslash, which browsers read as a slash (/\\host is //host):
+            # not an open redirect.
+            self.send_header("Location", "/" + location.replace("\\", "%5C").lstrip("/"))
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -5,8 +5,10 @@ Contract: :meth:`Fetcher.get` returns a :class:`Response` — 200 with the body,
 :class:`FetchError` carrying a :class:`~sitegen.errors.Problem` (``url: problem
 [check]``). It never hangs and never reads without bound:
 
-* connect and per-read timeouts, and a deadline for the whole response
-  (threat: a server dripping one byte at a time never trips a read timeout);
+* connect and per-read timeouts, and a deadline for the whole exchange —
+  status line, headers and body — enforced by a timer that shuts the socket
+  down (threat: a server dripping one byte at a time never trips a read
+  timeout, in the headers as well as in the body);
 * a size cap per response, checked against ``Content-Length`` before reading
   and enforced while reading decoded bytes (threats: an endless body, a
   decompression bomb);
@@ -27,13 +29,16 @@ from __future__ import annotations
 
 import random
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
@@ -52,6 +57,7 @@ JSON_TYPES = frozenset({"application/json", "text/json", "text/plain", "applicat
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _VALIDATOR = re.compile(r"\A[\x20-\x7e]{1,200}\Z")
+_DIGITS = re.compile(r"\A[0-9]{1,18}\Z")
 _READ_CHUNK = 64 * 1024
 
 
@@ -120,12 +126,79 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DIGITS.match(value):  # ASCII only: str.isdigit() also takes '²', which float() refuses
         return float(value)
     try:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
+
+
+class _Watch:
+    """The deadline of one exchange. Armed once the request is sent, it shuts
+    the socket down when the deadline passes, so a read blocked on a dripping
+    server returns at once; ``fired`` says it did."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.fired = False
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._done = False
+
+    def arm(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._done or self._timer is not None:
+                return
+            self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._fire, (sock,))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: nothing left to stop
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._done = True
+            if self._timer is not None:
+                self._timer.cancel()
+
+
+def _watched(base: type[HTTPConnection], local: threading.local) -> type[HTTPConnection]:
+    """``base`` arming the calling thread's :class:`_Watch` when it starts
+    reading a response."""
+
+    class Watched(base):  # type: ignore[valid-type,misc]
+        def getresponse(self):  # type: ignore[no-untyped-def]
+            watch = getattr(local, "watch", None)
+            if watch is not None and self.sock is not None:
+                watch.arm(self.sock)
+            return super().getresponse()
+
+    return Watched
+
+
+class _PoolManager(urllib3.PoolManager):
+    """urllib3's pool manager with connections that honour a :class:`_Watch`
+    (``_new_pool`` is urllib3's documented customisation point)."""
+
+    def __init__(self, local: threading.local, **kw: Any) -> None:
+        super().__init__(**kw)
+        self._connection_classes = {"http": _watched(HTTPConnection, local),
+                                    "https": _watched(HTTPSConnection, local)}
+
+    def _new_pool(self, scheme: str, host: str, port: int,
+                  request_context: dict[str, Any] | None = None) -> urllib3.HTTPConnectionPool:
+        pool = super()._new_pool(scheme, host, port, request_context)
+        pool.ConnectionCls = self._connection_classes[scheme]
+        return pool
 
 
 class Fetcher:
@@ -134,9 +207,10 @@ class Fetcher:
 
     def __init__(self, limits: Limits = Limits(), *, pool_size: int = 4) -> None:
         self.limits = limits
-        self._pool = urllib3.PoolManager(num_pools=4, maxsize=max(1, pool_size), block=True,
-                                         headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
-                                         retries=False)
+        self._local = threading.local()  # the exchange each thread is in (its _Watch)
+        self._pool = _PoolManager(self._local, num_pools=4, maxsize=max(1, pool_size), block=True,
+                                  headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
+                                  retries=False)
         self._lock = threading.Lock()
         self.requests = 0
         self.bytes = 0
@@ -200,6 +274,21 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified  # type: ignore[assignment]
         self._count(requests=1)
         start = time.monotonic()
+        watch = self._local.watch = _Watch(lim.total)
+        try:
+            return self._exchange(url, headers, max_bytes, etag, last_modified, start, watch)
+        except (_Retry, Urllib3Error, OSError):
+            if watch.fired:
+                raise FetchError(url, f"too slow: no complete answer after {lim.total:g} s",
+                                 "fetch.timeout") from None
+            raise
+        finally:
+            watch.disarm()
+            self._local.watch = None
+
+    def _exchange(self, url: str, headers: dict[str, str], max_bytes: int, etag: str | None,
+                  last_modified: str | None, start: float, watch: _Watch) -> tuple[Response, str | None]:
+        lim = self.limits
         try:
             r = self._pool.request("GET", url, headers=headers, redirect=False, retries=False,
                                    preload_content=False, decode_content=True,
@@ -230,9 +319,11 @@ class Fetcher:
             if ctype not in JSON_TYPES and not ctype.endswith("+json"):
                 raise FetchError(url, f"served as {quote(ctype, 60)}, expected JSON", "fetch.type")
             length = r.headers.get("Content-Length")
-            if length is not None and length.strip().isdigit() and int(length) > max_bytes:
+            if length is not None and _DIGITS.match(length.strip()) and int(length) > max_bytes:
                 raise FetchError(url, f"is {int(length)} bytes, over the {max_bytes}-byte cap", "fetch.size")
             data = self._body(r, url, max_bytes, start)
+            if watch.fired:  # the body may look complete after the socket was shut down
+                raise FetchError(url, f"too slow: no complete answer after {lim.total:g} s", "fetch.timeout")
             complete = True
             return Response(url, 200, data, _validator(r.headers.get("ETag")),
                             _validator(r.headers.get("Last-Modified"))), None

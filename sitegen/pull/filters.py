@@ -95,7 +95,8 @@ class Selection:
                 return True
         except (KeyError, TypeError):
             return True
-        if self.years and not (submitted[:4].isdigit() and int(submitted[:4]) in self.years):
+        year = submitted[:4]
+        if self.years and not (year.isascii() and year.isdigit() and int(year) in self.years):
             return False
         if self.categories and not (cats & self.categories):
             return False

@@ -19,6 +19,7 @@ local file is never trusted, and the build verifies it.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -38,6 +39,7 @@ from sitegen.reader import read_untrusted
 __all__ = ["Workspace", "LocalContent", "layout_path", "write_synced", "WORKSPACE"]
 
 WORKSPACE = ".sitegen-pull"
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _LAYOUT = re.compile(r"\A(?:records/([A-Z2-7]{26})\.json|bundles/([A-Z2-7]{26})\.bundle\.json)\Z")
 
 
@@ -97,24 +99,55 @@ class Workspace:
         path.unlink(missing_ok=True)
 
     @staticmethod
-    def land(quarantined: Path, dest: Path) -> None:
-        """Move a verified file into place with one ``rename()``. If
+    def land(quarantined: Path, content_dir: Path, rel: str) -> None:
+        """Move a verified file to ``content_dir/rel`` with one ``rename()``.
+        The folders below ``content/`` are made as needed and walked without
+        following a symlink (threat: a symlinked ``content/records`` sends the
+        document, and every later pull's, to a file outside the site): a
+        symlinked or non-folder component raises ``OSError`` naming it. If
         ``content/`` is on another filesystem, the bytes are first copied to a
-        hidden file beside ``dest`` (ignored by the build) and renamed from there."""
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        hidden file beside the destination (ignored by the build) and renamed
+        from there. Raises ``OSError``."""
+        *folders, name = rel.split("/")
+        fd = os.open(content_dir, _DIR_FLAGS)
         try:
-            os.replace(quarantined, dest)
-            return
-        except OSError as e:
-            if e.errno != errno.EXDEV:
+            for i, folder in enumerate(folders):
+                try:
+                    os.mkdir(folder, 0o777, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                try:
+                    inner = os.open(folder, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+                except OSError as e:
+                    if e.errno in (errno.ELOOP, errno.ENOTDIR):
+                        shown = "content/" + "/".join(folders[:i + 1])
+                        raise OSError(None, f"{shown} is a symbolic link or not a folder; pull does not "
+                                            "write through it") from None
+                    raise
+                os.close(fd)
+                fd = inner
+            try:
+                os.replace(quarantined, name, dst_dir_fd=fd)
+                return
+            except OSError as e:
+                if e.errno != errno.EXDEV:
+                    raise
+            tmp = f".pull-{os.getpid()}-{threading.get_ident()}.tmp"
+            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644,
+                          dir_fd=fd)
+            try:
+                with os.fdopen(out, "wb") as f:
+                    f.write(quarantined.read_bytes())
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, name, src_dir_fd=fd, dst_dir_fd=fd)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=fd)
                 raise
-        tmp = write_synced(dest.parent, quarantined.read_bytes(), prefix=".pull-", suffix=".tmp")
-        try:
-            os.replace(tmp, dest)
-        except BaseException:
-            Workspace.discard(tmp)
-            raise
-        Workspace.discard(quarantined)
+            Workspace.discard(quarantined)
+        finally:
+            os.close(fd)
 
 
 class LocalContent:

@@ -7,9 +7,13 @@ writes them). A puller needs only the Pith documents among those files: the
 record at ``pith/<S>.json`` and the bundle at ``pith/<S>/bundle.json``
 (docs/protocol.md §5). Every path is untrusted and confined:
 
-* a shard path must be ``.well-known/pith-mirror/files-<prefix>.json``, or the
-  whole snapshot is refused (threat: a snapshot sending the puller to
-  arbitrary URLs);
+* a shard path must be ``.well-known/pith-mirror/files-<prefix>.json``, all
+  prefixes of one length, at most :data:`MAX_SHARDS` of them, or the whole
+  snapshot is refused (threat: a snapshot sending the puller to arbitrary
+  URLs, or many times to the same ones);
+* a document a shard lists must belong to that shard (the first digits of
+  SHA-256 of its path are the shard's prefix), or the shard is refused
+  (threat: shards repeating each other, multiplying requests and memory);
 * a listed file is used only if it is exactly one of the two document paths of
   a well-formed suffix; other site files are skipped, and a path that is
   absolute, climbs (``..``), holds a backslash or a control character is
@@ -27,25 +31,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import quote
-from sitegen.mirror.snapshot import SHARD_DIR, SNAPSHOT_PATH
+from sitegen.mirror.snapshot import SHARD_DIR, SNAPSHOT_PATH, shard_of
 from sitegen.pith.numbers import HEX64_RE
 from sitegen.pith.routes import routes_for
 from sitegen.pith.strict_json import parse_strict_json
 
-__all__ = ["SNAPSHOT_PATH", "Snapshot", "ShardRef", "Listed", "parse_snapshot", "parse_shard", "document_kind"]
+__all__ = ["SNAPSHOT_PATH", "Snapshot", "ShardRef", "Listed", "parse_snapshot", "parse_shard", "document_kind",
+           "MAX_SHARDS", "MAX_REPORTED_UNSAFE"]
 
-_SHARD_PATH = re.compile(r"\A" + re.escape(SHARD_DIR) + r"files-(?:all|[0-9a-f]{1,8})\.json\Z")
+_SHARD_PATH = re.compile(r"\A" + re.escape(SHARD_DIR) + r"files-(all|[0-9a-f]{1,4})\.json\Z")
+#: Shards a snapshot may list: 16**4, the most a sitegen mirror makes
+#: (:func:`sitegen.mirror.snapshot.path_hash`: 655M files).
+MAX_SHARDS = 16**4
+#: Unsafe paths of one shard kept for the report (the rest are counted).
+MAX_REPORTED_UNSAFE = 20
 _DOCUMENT_PATH = re.compile(r"\Apith/([A-Z2-7]{26})(\.json|/bundle\.json)\Z")
 _INT_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class ShardRef:
-    """One shard as the snapshot describes it."""
+    """One shard as the snapshot describes it; ``prefix`` is the one in its
+    path (``""`` for ``files-all.json``)."""
 
     path: str
     sha256: str
     size: int
+    prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,18 +111,26 @@ def parse_snapshot(data: bytes) -> Snapshot:
     shards = body.get("shards")
     if not isinstance(shards, list):
         raise ValueError("shards: not a list")
-    refs, paths = [], set()
+    if len(shards) > MAX_SHARDS:
+        raise ValueError(f"shards: {len(shards)} listed, more than the {MAX_SHARDS} a sitegen mirror makes")
+    refs, paths, lengths = [], set(), set()
     for i, shard in enumerate(shards):
         if not isinstance(shard, dict):
             raise ValueError(f"shards[{i}]: not an object")
         path = shard.get("path")
-        if not isinstance(path, str) or not _SHARD_PATH.match(path):
+        m = _SHARD_PATH.match(path) if isinstance(path, str) else None
+        if m is None or not isinstance(path, str):
             raise ValueError(f"shards[{i}].path: {quote(path)} is not a shard path of a sitegen mirror")
         if path in paths:
             raise ValueError(f"shards[{i}].path: {quote(path)} is listed twice")
         paths.add(path)
+        prefix = "" if m.group(1) == "all" else m.group(1)
+        lengths.add(len(prefix))
+        if len(lengths) > 1:
+            raise ValueError(f"shards[{i}].path: {quote(path)} has a prefix of another length than the shards "
+                             "before it (shards of one snapshot never overlap)")
         refs.append(ShardRef(path, _hex(shard.get("sha256"), f"shards[{i}].sha256"),
-                             _int(shard.get("size"), f"shards[{i}].size")))
+                             _int(shard.get("size"), f"shards[{i}].size"), prefix))
     return Snapshot(body, version, body.get("snapshot_sha256"), body.get("generated_at"), body.get("expires"),
                     tuple(refs))
 
@@ -131,15 +151,19 @@ def document_kind(path: str) -> tuple[str, str] | None:
     return ("bundle", m.group(1)) if path == routes.bundle_json else None
 
 
-def parse_shard(data: bytes) -> tuple[list[Listed], list[str]]:
-    """``(documents, unsafe_paths)`` of one shard; raises ``ValueError`` if
-    the shard is malformed. A path listed twice is malformed too (threat: two
-    sizes or hashes for one file)."""
+def parse_shard(data: bytes, prefix: str = "") -> tuple[list[Listed], list[str], int]:
+    """``(documents, unsafe_paths, unsafe_count)`` of the shard of ``prefix``:
+    the first :data:`MAX_REPORTED_UNSAFE` unsafe paths and how many there
+    were. Raises ``ValueError`` if the shard is malformed: a path listed twice
+    (threat: two sizes or hashes for one file) or a document outside the
+    shard's prefix (threat: shards repeating each other)."""
     body = parse_strict_json(data)
     files = body.get("files") if isinstance(body, dict) else None
     if not isinstance(files, list):
         raise ValueError("files: not a list")
-    documents, unsafe, seen = [], [], set()
+    documents: list[Listed] = []
+    unsafe: list[str] = []
+    n_unsafe, seen = 0, set()
     for i, entry in enumerate(files):
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             raise ValueError(f"files[{i}]: not an object with a path")
@@ -149,8 +173,13 @@ def parse_shard(data: bytes) -> tuple[list[Listed], list[str]]:
         seen.add(path)
         found = document_kind(path)
         if found is not None:
+            if shard_of(path, len(prefix)) != prefix:
+                raise ValueError(f"files[{i}].path: {quote(path)} does not belong to the shard of prefix "
+                                 f"{quote(prefix)}")
             documents.append(Listed(found[0], found[1], path, _int(entry.get("size"), f"files[{i}].size"),
                                     _hex(entry.get("sha256"), f"files[{i}].sha256")))
         elif _unsafe(path):
-            unsafe.append(path)
-    return documents, unsafe
+            n_unsafe += 1
+            if len(unsafe) < MAX_REPORTED_UNSAFE:
+                unsafe.append(path)
+    return documents, unsafe, n_unsafe

@@ -277,7 +277,7 @@ def process_item(ctx: Context, item: Item) -> ItemResult:
             passed = _check(ctx, item, [(f, p) for f, p in ready if id(f) in landing], result)
         for f, status in passed:
             try:
-                ctx.workspace.land(f.quarantined, ctx.local.dir / f.dest)
+                ctx.workspace.land(f.quarantined, ctx.local.dir, f.dest)
             except OSError as e:
                 result.problems.append(Problem(f.url, "", f"cannot write content/{f.dest}: {os_problem(e)}",
                                                "pull.write"))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -109,8 +110,8 @@ def fetch_snapshot(fetcher: Fetcher, base: str, src: SourceState, *, conditional
                        last_modified=last.get("last_modified"))
 
 
-def _shard(fetcher: Fetcher, base: str, ref: ShardRef) -> tuple[list[Listed], list[str], Problem | None]:
-    """``(documents, unsafe paths, None)`` of one shard, or ``([], [], problem)``."""
+def _shard(fetcher: Fetcher, base: str, ref: ShardRef) -> tuple[list[Listed], list[str], int, Problem | None]:
+    """``(documents, unsafe paths, unsafe count, None)`` of one shard, or ``([], [], 0, problem)``."""
     url = base + ref.path
     try:
         r = fetcher.get(url, max_bytes=min(ref.size, MAX_SHARD_BYTES))
@@ -118,12 +119,24 @@ def _shard(fetcher: Fetcher, base: str, ref: ShardRef) -> tuple[list[Listed], li
             raise FetchError(url, "listed in the snapshot, but missing (HTTP 404)", "snapshot.shard")
         if hashlib.sha256(r.data).hexdigest() != ref.sha256:
             raise FetchError(url, "does not match the SHA-256 the snapshot lists", "snapshot.shard")
-        listed, unsafe = parse_shard(r.data)
+        listed, unsafe, n_unsafe = parse_shard(r.data, ref.prefix)
     except FetchError as e:
-        return [], [], e.problem
+        return [], [], 0, e.problem
     except ValueError as e:
-        return [], [], Problem(url, "", f"unreadable shard: {e}", "snapshot.shard")
-    return listed, unsafe, None
+        return [], [], 0, Problem(url, "", f"unreadable shard: {e}", "snapshot.shard")
+    return listed, unsafe, n_unsafe, None
+
+
+def _shards(fetcher: Fetcher, base: str, refs: list[ShardRef],
+            jobs: int) -> Iterator[tuple[ShardRef, tuple[list[Listed], list[str], int, Problem | None]]]:
+    """Each shard of ``refs`` with what :func:`_shard` made of it, fetched on
+    ``jobs`` threads a window at a time: at most ``2 × jobs`` parsed shards
+    are held at once, whatever the snapshot lists."""
+    window = max(1, 2 * jobs)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for start in range(0, len(refs), window):
+            part = refs[start:start + window]
+            yield from zip(part, pool.map(lambda ref: _shard(fetcher, base, ref), part), strict=True)
 
 
 def plan_mirror(response: Response, *, fetcher: Fetcher, base: str, src: SourceState, selection: Selection,
@@ -162,18 +175,19 @@ def plan_mirror(response: Response, *, fetcher: Fetcher, base: str, src: SourceS
     plan.shard_sha = {ref.path: ref.sha256 for ref in snap.shards}
     changed = [ref for ref in snap.shards if src.shards.get(ref.path) != ref.sha256]  # others: handled before
     every_shard = len(changed) == len(snap.shards)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        fetched = list(pool.map(lambda ref: _shard(fetcher, base, ref), changed))
-    for ref, (listed, unsafe, problem) in zip(changed, fetched, strict=True):
+    for ref, (listed, unsafe, n_unsafe, problem) in _shards(fetcher, base, changed, jobs):
         plan.shard_pending[ref.path] = 0
         if problem is not None:
             plan.problems.append(problem)
             plan.shard_pending[ref.path] = -1  # never done in this run
             continue
-        for path in unsafe[:20]:
+        for path in unsafe:
             plan.problems.append(Problem(base + ref.path, "files", f"lists {quote(path)}, which is not a path "
                                          "inside the mirror; ignored", "snapshot.path"))
-        if unsafe:
+        if n_unsafe > len(unsafe):
+            plan.problems.append(Problem(base + ref.path, "files", f"lists {n_unsafe - len(unsafe)} more paths "
+                                         "outside the mirror; ignored", "snapshot.path"))
+        if n_unsafe:
             plan.shard_pending[ref.path] = -1  # a hostile shard is never remembered as done
         for doc in listed:
             plan.listed += 1
@@ -219,6 +233,8 @@ def _from_alias_maps(fetcher: Fetcher, base: str, arxiv_id: str, version: int | 
         r = fetcher.get(f"{base}api/aliases/arxiv/{shard}.json", max_bytes=MAX_RESOLVE_BYTES)
         versions = parse_strict_json(r.data).get(arxiv_id, []) if r.status == 200 else []
     except (FetchError, ValueError, AttributeError, KeyError, TypeError):
+        return []
+    if not isinstance(versions, list):  # from the source: any type
         return []
     return [v[1] for v in versions if isinstance(v, list) and len(v) == 2 and isinstance(v[1], str)
             and SUFFIX_RE.match(v[1]) and (version is None or v[0] == version)]

@@ -184,6 +184,19 @@ def test_a_bad_build_flag_is_a_usage_error_naming_the_flag_and_the_fix(tmp_path,
     assert not (site / "site").exists()
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "1e300", "0", "-1"])
+def test_a_pull_timeout_that_is_not_a_usable_number_of_seconds_is_a_usage_error(tmp_path, capsys, value):
+    assert usage_error(capsys, "pull", "http://127.0.0.1:9/", str(tmp_path), "--timeout", value).startswith(
+        "sitegen pull: error: argument --timeout: must be a positive number of seconds, at most 86,400")
+
+
+def test_a_source_date_epoch_in_unicode_digits_is_a_named_error(tmp_path, monkeypatch):
+    from sitegen.config import load_settings
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "\u00b2\u00b2")  # str.isdigit() is True, int() refuses it
+    with pytest.raises(ConfigError, match="SOURCE_DATE_EPOCH: expected a non-negative integer"):
+        load_settings(tmp_path)
+
+
 def test_bad_serve_port_and_verify_timeout_are_usage_errors(tmp_path, capsys):
     assert usage_error(capsys, "serve", str(tmp_path), "--port", "99999") == (
         "sitegen serve: error: argument -p/--port: must be between 0 and 65535, got 99999 — 0 picks a free port")

@@ -134,6 +134,48 @@ def test_a_body_dripping_slowly_hits_the_deadline(resolver):
     assert time.monotonic() - start < 3
 
 
+def test_headers_dripping_slowly_hit_the_deadline(resolver):
+    """Each header byte comes within the read timeout; the whole exchange still ends at the deadline."""
+    up, site = resolver
+    up.faults[f"pith/{S1}.json"] = ["headerdrip"]
+    start = time.monotonic()
+    report = run(up, site, layout="resolver", limits=Limits(timeout=0.5, deadline=1.0, retries=0))
+    assert checks(report) == ["fetch.timeout"] and "too slow: no complete answer after 1 s" in str(report.problems[0])
+    assert time.monotonic() - start < 4 and landed(site) == ALL - {f"records/{S1}.json"}
+
+
+def test_a_retry_after_in_unicode_digits_is_a_clean_error(resolver):
+    """'\u00b2' passes str.isdigit() but not float(): it must not crash the pull."""
+    up, site = resolver
+    up.faults[f"pith/{S1}.json"] = ["429:\u00b2"] * 3
+    report = run(up, site, layout="resolver")
+    assert checks(report) == ["fetch.http"] and "HTTP 429" in str(report.problems[0])
+    assert landed(site) == ALL - {f"records/{S1}.json"}
+
+
+def test_a_content_length_in_unicode_digits_is_ignored_not_a_crash(resolver):
+    up, site = resolver
+    up.faults[f"pith/{S1}.json"] = ["length:\u00b2"]
+    report = run(up, site, layout="resolver")
+    assert report.ok, report.problems
+    assert landed(site) == ALL
+
+
+def test_a_symlinked_content_folder_is_not_written_through(resolver, tmp_path):
+    """content/records -> a folder outside the site holding the user's own file of that name."""
+    up, site = resolver
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / f"{S1}.json").write_bytes(b"the user's own file")
+    (site / "content" / "records").symlink_to(outside, target_is_directory=True)
+    report = run(up, site, layout="resolver")
+    assert set(checks(report)) == {"pull.write"}
+    assert "content/records is a symbolic link or not a folder" in str(report.problems[0])
+    assert (outside / f"{S1}.json").read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in outside.iterdir()) == [f"{S1}.json"]
+    assert (site / "content" / "bundles" / f"{SB}.bundle.json").is_file()  # the rest of the pull went on
+
+
 def test_truncated_json_is_a_parse_error_and_never_lands(resolver):
     up, site = resolver
     up.faults[f"pith/{S1}.json"] = ["truncate"]

@@ -66,6 +66,13 @@ def _snapshot(**over):
      "not a SHA-256"),
     (_snapshot(shards=[{"path": ".well-known/pith-mirror/files-0.json", "sha256": "a" * 64, "size": 1}] * 2),
      "is listed twice"),
+    # Shards that overlap: a prefix of one length after shards of another (files-1 covers files-1a).
+    (_snapshot(shards=[{"path": f".well-known/pith-mirror/files-{p}.json", "sha256": "a" * 64, "size": 1}
+                       for p in ("1", "1a")]), "a prefix of another length"),
+    (_snapshot(shards=[{"path": f".well-known/pith-mirror/files-{p}.json", "sha256": "a" * 64, "size": 1}
+                       for p in ("all", "0")]), "a prefix of another length"),
+    (_snapshot(shards=[{"path": f".well-known/pith-mirror/files-{i:05x}.json", "sha256": "a" * 64, "size": 1}
+                       for i in range(2)]), "is not a shard path"),
 ])
 def test_unusable_snapshots_are_refused_with_a_reason(body, reason):
     with pytest.raises(ValueError, match=reason):
@@ -77,13 +84,54 @@ def test_a_shard_yields_only_document_paths_and_reports_unsafe_ones():
              [f"pith/{SUFFIX}.json", f"pith/{SUFFIX}/bundle.json", f"pith/{SUFFIX}/state.json", "index.html",
               f".well-known/pith/{SUFFIX}/bundle.json", "../../etc/passwd", "/abs.json", "a//b", "x\\y",
               f"pith/{SUFFIX.lower()}.json", "pith/\u202e.json"]]
-    docs, unsafe = parse_shard(json.dumps({"shard": "", "files": files}).encode())
+    docs, unsafe, n_unsafe = parse_shard(json.dumps({"shard": "", "files": files}).encode())
     assert [(d.kind, d.suffix) for d in docs] == [("record", SUFFIX), ("bundle", SUFFIX)]
     assert unsafe == ["../../etc/passwd", "/abs.json", "a//b", "x\\y", "pith/\u202e.json"]
+    assert n_unsafe == 5
     with pytest.raises(ValueError, match="listed twice"):
         parse_shard(json.dumps({"files": files[:1] * 2}).encode())
     with pytest.raises(ValueError, match="size"):
         parse_shard(json.dumps({"files": [dict(files[0], size="1")]}).encode())
+
+
+def test_shards_repeating_each_other_are_refused():
+    """A document listed in a shard whose prefix is not its own: the trick that lets shards repeat each
+    other and multiply the puller's requests."""
+    from sitegen.mirror.snapshot import shard_of
+    record = f"pith/{SUFFIX}.json"
+    own, other = shard_of(record, 1), "0" if shard_of(record, 1) != "0" else "1"
+    shard = json.dumps({"shard": other, "files": [{"path": record, "size": 1, "sha256": "b" * 64}]}).encode()
+    assert [d.path for d in parse_shard(shard, own)[0]] == [record]
+    with pytest.raises(ValueError, match="does not belong to the shard of prefix"):
+        parse_shard(shard, other)
+
+
+def test_a_snapshot_listing_more_shards_than_a_mirror_makes_is_refused():
+    from sitegen.pull.listing import MAX_SHARDS
+    shards = [{"path": f".well-known/pith-mirror/files-{i % 16**4:04x}.json", "sha256": "a" * 64, "size": 1}
+              for i in range(MAX_SHARDS + 1)]
+    with pytest.raises(ValueError, match=f"more than the {MAX_SHARDS}"):
+        parse_snapshot(json.dumps({"snapshot_type": "pith_mirror_snapshot", "snapshot_format": "1.0",
+                                   "version": 1, "shards": shards}).encode())
+
+
+def test_a_shard_of_many_unsafe_paths_keeps_only_a_count_beyond_the_first_ones():
+    from sitegen.pull.listing import MAX_REPORTED_UNSAFE
+    files = [{"path": f"../x{i}", "size": 1, "sha256": "b" * 64} for i in range(5000)]
+    docs, unsafe, n_unsafe = parse_shard(json.dumps({"shard": "", "files": files}).encode())
+    assert docs == [] and len(unsafe) == MAX_REPORTED_UNSAFE and n_unsafe == 5000
+
+
+def test_an_alias_map_entry_of_the_wrong_type_is_no_answer_not_a_crash():
+    from sitegen.pull.fetch import Response
+    from sitegen.pull.sources import _from_alias_maps
+
+    class Upstream:
+        def get(self, url, *, max_bytes):
+            body = {"arxiv_shard_digits": 0} if url.endswith("index.json") else {"1709.05011": 5}
+            return Response(url, 200, json.dumps(body).encode())
+
+    assert _from_alias_maps(Upstream(), "http://mirror.test/", "1709.05011", None) == []
 
 
 def test_snapshot_trust_rules():
@@ -142,6 +190,9 @@ def test_selection_decides_from_the_signed_canonical_record():
     assert not Selection(categories=frozenset({"hep-th"})).wants(doc)
     assert Selection(since="2021-01-04").wants(doc) and not Selection(since="2021-01-05").wants(doc)
     assert Selection(years=parse_years(["2019"])).wants({"canonical_record": "junk"})  # verification decides
+    unicode_year = {"canonical_record": {"metadata": {"submitted_at": "\u00b2\u00b2\u00b2\u00b2-01-01",
+                                                      "primary_cat": "hep-th", "cross_cats_sorted": []}}}
+    assert not Selection(years=parse_years(["2019"])).wants(unicode_year)  # '\u00b2'.isdigit(), but no year
     assert Selection().id != Selection(since="2021-01-05").id
 
 
@@ -179,17 +230,18 @@ def test_landing_across_filesystems_copies_beside_the_target_then_renames(tmp_pa
     real = os.replace
     calls: list[str] = []
 
-    def cross_device_once(src, dst):
+    def cross_device_once(src, dst, **dir_fds):
         if not calls:
             calls.append(str(src))
             raise OSError(errno.EXDEV, "Invalid cross-device link")
-        return real(src, dst)
+        return real(src, dst, **dir_fds)
 
     with landing.Workspace(tmp_path) as ws:
         q = ws.quarantine(b'{"x": 1}')
         monkeypatch.setattr(landing.os, "replace", cross_device_once)
+        (tmp_path / "content").mkdir()
         dest = tmp_path / "content" / "records" / f"{SUFFIX}.json"
-        ws.land(q, dest)
+        ws.land(q, tmp_path / "content", f"records/{SUFFIX}.json")
     assert dest.read_bytes() == b'{"x": 1}' and not q.exists() and calls
     assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temporary file left beside it
 

@@ -139,6 +139,23 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                         time.sleep(0.2)
             except OSError:
                 pass
+        elif name == "headerdrip":  # a status line, then one header byte at a time, never done
+            self.close_connection = True
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                while not self.upstream.stopping:
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+        elif name == "length":  # a Content-Length header of arg (latin-1), then the document
+            self.close_connection = True
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", arg)
+            self.end_headers()
+            self.wfile.write(data)
         elif name == "truncate":
             self._send(200, data[: len(data) // 2])
         elif name == "html":

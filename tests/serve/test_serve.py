@@ -109,6 +109,26 @@ def test_serve_uses_static_host_url_rules(served):
 
 
 @pytest.mark.slow
+def test_a_backslash_in_the_path_is_no_open_redirect(served):
+    """Browsers read ``\\`` as ``/``: a Location of ``/\\evil.example/…`` would send them to evil.example."""
+    import http.client
+    from urllib.parse import urljoin, urlsplit
+    _site, url = served
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    for attack in ["/\\evil.example/../pith", "//evil.example/../pith", "/\\\\evil.example/../pith"]:
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.request("GET", attack)
+        response = conn.getresponse()
+        response.read()
+        location = response.getheader("Location")
+        conn.close()
+        assert response.status == 301, (attack, response.status)
+        assert "\\" not in location and not location.startswith("//"), (attack, location)
+        browser_view = urljoin(url, location.replace("\\", "/"))  # WHATWG URL parsing treats \\ as /
+        assert urlsplit(browser_view).netloc == urlsplit(url).netloc, (attack, location)
+
+
+@pytest.mark.slow
 def test_serve_rebuilds_when_content_changes(served):
     site, url = served
     before = int(fetch(url + "__sitegen/generation")[2])
