@@ -17,7 +17,8 @@ every page), ``templates/_head.html`` (included at the end of every page's
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,7 +31,7 @@ from sitegen.config import Settings
 from sitegen.errors import ConfigError
 from sitegen.model import OutputFile
 from sitegen.site.chars import well_formed
-from sitegen.site.strings import ui_strings
+from sitegen.site.strings import Strings, placeholders, ui_strings
 
 __all__ = ["Theme", "find_theme", "make_environment", "static_files", "static_paths", "OVERRIDABLE"]
 
@@ -78,6 +79,42 @@ def _finalize(value: object) -> object:
     return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
+#: ``{{ _('key') }}``: a UI string written as it is, without placeholders.
+_PLAIN_STRING = re.compile(r"\{\{ *_\('([A-Za-z0-9_.]+)'\) *\}\}")
+#: A template where ``_`` stands other than in a call (``{% set _ = … %}``, a
+#: macro parameter ``_``) may bind it itself: it keeps its calls as they are.
+_BINDS_UNDERSCORE = re.compile(r"(?<![\w.'\"])_(?![\w(])")
+
+
+class _StringsLoader(jinja2.BaseLoader):
+    """The theme's loader, with every ``{{ _('key') }}`` of a string without
+    placeholders replaced by its finished text (escaped and made well-formed,
+    exactly what the call would print) as the template is loaded: the same
+    bytes on every page, without a call, an escape and a finalize per use
+    (the record page has ~80 of them; docs/scaling.md, *Where the time goes*).
+    Text holding ``{`` or ``}`` keeps its call (it could read as template syntax)."""
+
+    def __init__(self, inner: jinja2.BaseLoader, strings: Strings) -> None:
+        self.inner, self.strings = inner, strings
+
+    def get_source(self, environment: jinja2.Environment,
+                   template: str) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = self.inner.get_source(environment, template)
+        if not _BINDS_UNDERSCORE.search(source):
+            source = _PLAIN_STRING.sub(self._text, source)
+        return source, filename, uptodate
+
+    def _text(self, m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key not in self.strings or placeholders(self.strings.raw(key)):
+            return m.group()  # unknown or with placeholders: the call reports or fills it
+        text = str(_finalize(self.strings(key)))
+        return m.group() if "{" in text or "}" in text else text
+
+    def list_templates(self) -> list[str]:
+        return self.inner.list_templates()
+
+
 def _check_extra_css(theme: Theme, settings: Settings) -> None:
     """Every ``extra_css`` path must be a file of the theme's static directories
     (a typo would otherwise be a silent 404 on every page)."""
@@ -95,7 +132,7 @@ def make_environment(theme: Theme, settings: Settings) -> jinja2.Environment:
     strings = ui_strings(settings.language, settings.strings)
     env = jinja2.Environment(
         finalize=_finalize,
-        loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
+        loader=_StringsLoader(jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]), strings),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -245,6 +245,42 @@ def test_strings_escape_text_and_values():
     assert t.text("index.feed_title", title="<b>") == "<b>: newest records"
 
 
+def _render_both_ways(tmp_path, source, overrides=()):
+    """``source`` rendered by the theme's environment (plain strings inlined at load) and by the
+    same environment from a string (every ``_()`` a call at render time)."""
+    import dataclasses
+
+    from sitegen.site.theme import Theme, make_environment
+    (tmp_path / "t.html").write_text(source)
+    settings = dataclasses.replace(load_settings(tmp_path), strings=overrides)
+    env = make_environment(Theme((tmp_path,), ()), settings)
+    loaded = env.loader.get_source(env, "t.html")[0]
+    return env.get_template("t.html").render(), env.from_string(source).render(), loaded
+
+
+def test_plain_strings_are_inlined_at_load_with_the_bytes_a_call_prints(tmp_path):
+    source = "<h2>{{ _('record.abstract') }}</h2><p>{{ _('record.checks_passed', n=3) }}</p>"
+    overrides = (("record.abstract", 'A & B <i> "q" \ufffe'),)
+    inlined, called, loaded = _render_both_ways(tmp_path, source, overrides)
+    assert inlined == called and inlined.startswith("<h2>A &amp; B &lt;i&gt; &#34;q&#34; \ufffd</h2><p>3 checks")
+    assert "_('record.abstract')" not in loaded and "_('record.checks_passed', n=3)" in loaded
+
+
+@pytest.mark.parametrize("source", [
+    "{% set _ = '[{}]'.format %}{{ _('record.abstract') }}",               # the template binds _ itself
+    "{% macro t(_) %}{{ _('record.abstract') }}{% endmacro %}{{ t('[{}]'.format) }}",
+])
+def test_a_template_that_binds_underscore_keeps_its_calls(tmp_path, source):
+    inlined, called, loaded = _render_both_ways(tmp_path, source)
+    assert inlined == called and "_('record.abstract')" in loaded
+
+
+def test_a_string_that_could_read_as_template_syntax_is_not_inlined(tmp_path):
+    source = "{{ _('record.abstract') }}"
+    inlined, called, loaded = _render_both_ways(tmp_path, source, (("record.abstract", "{% raw %} {{ x }}"),))
+    assert inlined == called == "{% raw %} {{ x }}" and loaded == source
+
+
 ENGLISH_UI = ["Skip to content", "Records", "Categories", "Mirror manifest", "Signing key", "Atom feed",
               "A verified mirror", "Abstract (excerpt)", "Cite this Pith Number", "Record completeness",
               "Portable graph bundle", "Receipt and verification", "Aliases", "Verify this Pith Number",
