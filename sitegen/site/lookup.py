@@ -72,7 +72,11 @@ def shard_range(shard: str) -> tuple[int, int]:
 
 def tokens(text: str) -> list[str]:
     """The search tokens of ``text`` in order (duplicates kept); linear time."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.category(c).startswith("M"))
+    if text.isascii():  # no marks to fold away (NFKD leaves ASCII as it is)
+        folded = text
+    else:
+        folded = "".join(c for c in unicodedata.normalize("NFKD", text)
+                         if not unicodedata.category(c).startswith("M"))
     return [t for t in _WORD.findall(folded.lower()) if len(t) <= MAX_TOKEN]
 
 

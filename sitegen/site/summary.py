@@ -17,7 +17,7 @@ for anything else (a damaged store).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import orjson
@@ -86,7 +86,9 @@ class Summary:
         return tuple(dict.fromkeys((self.primary_cat, *self.cross_cats)))
 
     def to_json(self) -> bytes:
-        return orjson.dumps(asdict(self))
+        """The summary as JSON: orjson writes a dataclass field by field, in
+        order — the bytes of ``orjson.dumps(asdict(self))`` without the copy."""
+        return orjson.dumps(self)
 
     @classmethod
     def from_json(cls, data: bytes | str) -> Summary:

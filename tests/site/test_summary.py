@@ -46,6 +46,8 @@ def test_summary_is_plain_data_and_round_trips(summary):
     assert all(not isinstance(v, dict) for v in stored.values())
     again = Summary.from_json(summary.to_json())
     assert again == summary
+    import dataclasses
+    assert summary.to_json() == orjson.dumps(dataclasses.asdict(summary))  # the bytes stored before, unchanged
     assert str(again.title_html).startswith('On <math alttext="\\pi"') and again.title == "On π and Schrödinger"
 
 
