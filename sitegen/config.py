@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from sitegen.site.strings import LANGUAGE_RE, check_overrides, shipped_catalogue
 _T = TypeVar("_T")
 
 __all__ = ["Settings", "load_settings", "DEFAULT_BASE_URL", "CONFIG_FILE", "MAX_JOBS", "check_text",
-           "normalise_base_url", "check_jobs"]
+           "normalise_base_url", "check_jobs", "check_output_dir", "INPUT_FOLDERS"]
 
 CONFIG_FILE = "sitegen.toml"
 #: Used when the operator sets no ``base_url``; the build warns about it.
@@ -355,7 +355,21 @@ def load_settings(site_dir: str | Path = ".", *, output: str | None = None, base
     if settings.output_dir == site or settings.output_dir in site.parents:
         raise ConfigError(f"output directory {settings.output_dir} would replace the site directory — "
                           "choose another output_dir or -o")
-    if settings.output_dir == settings.content_dir or settings.content_dir in settings.output_dir.parents:
-        raise ConfigError(f"output directory {settings.output_dir} must not be inside content/ — "
-                          "choose another output_dir or -o")
+    check_output_dir(settings.output_dir, ((site / name, f"{name}/") for name in INPUT_FOLDERS))
     return replace(settings, source_date_epoch=_source_date_epoch())
+
+
+#: Folders of a site directory a build reads (or pull writes): an output
+#: directory inside one would feed the build its own output — pages written
+#: into ``templates/`` are then run as templates, with unsigned record text in
+#: them (threat: a careless ``-o templates``).
+INPUT_FOLDERS = ("content", "templates", "static", ".git", ".sitegen-pull")
+
+
+def check_output_dir(output_dir: Path, inputs: Iterable[tuple[Path, str]]) -> None:
+    """Raise :class:`ConfigError` if ``output_dir`` is, or is inside, one of
+    ``inputs`` (``(folder, name shown)``)."""
+    for folder, shown in inputs:
+        if output_dir == folder or folder in output_dir.parents:
+            raise ConfigError(f"output directory {output_dir} must not be inside {shown} (the build reads it, "
+                              "so it would read its own output) — choose another output_dir or -o")

@@ -18,7 +18,7 @@ import jinja2.meta
 import orjson
 
 from sitegen import __version__
-from sitegen.config import Settings
+from sitegen.config import Settings, check_output_dir
 from sitegen.errors import ConfigError, KeyringFailed
 from sitegen.mirror.key import MirrorKey, load_secret
 from sitegen.model import Keyring
@@ -95,6 +95,8 @@ class SiteInputs:
     @classmethod
     def load(cls, settings: Settings) -> SiteInputs:
         theme = find_theme(settings.site_dir)
+        check_output_dir(settings.output_dir.resolve(), ((d, str(d)) for d in (*theme.template_dirs,
+                                                                            *theme.static_dirs)))
         mirror_key = load_secret(settings.mirror_key, settings.site_dir) if settings.mirror_key else None
         pages = tuple(load_pages(settings.content_dir, max_bytes=settings.max_document_bytes,
                                  base_path=settings.base_path))

@@ -30,6 +30,7 @@ class Ledger:
         self.puts: list[tuple[str, str]] = []  # (path, sha256) to move into place, in order
         self.deletes: list[str] = []
         self.changed_hashes: set[str] = set()  # path_hash of every put or deleted path
+        self.released: set[str] = set()  # every path an owner published before this build
 
     @classmethod
     def full(cls, store: Store) -> Ledger:
@@ -41,7 +42,15 @@ class Ledger:
 
     def release(self, owner: str) -> list[tuple[str, str]]:
         """Forget what ``owner`` published (``(path, sha256)``), to be claimed again."""
-        return self.store.release_outputs(owner) if self.tracks_changes else []
+        if not self.tracks_changes:
+            return []
+        old = self.store.release_outputs(owner)
+        self.released.update(path for path, _ in old)
+        return old
+
+    def fresh(self, puts: Iterable[tuple[str, str]]) -> frozenset[str]:
+        """The paths among ``puts`` that no owner published before this build."""
+        return frozenset(path for path, _ in puts if path not in self.released)
 
     def drop(self, old: Iterable[tuple[str, str]]) -> None:
         """Files no owner publishes any more."""

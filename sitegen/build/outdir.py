@@ -12,11 +12,17 @@ never deletes what it did not write.
   a ``CNAME``, notes — is *foreign*: every build leaves it in place. An
   incremental build only touches the paths it publishes; a full build swaps a
   new tree in and then :func:`retire_tree` moves each foreign file of the old
-  tree into the new one (same path) and deletes the rest. A foreign file
-  whose path the new tree needs for itself is kept aside in the cache
-  (``kept/``) with a warning, never deleted. (An incremental build that must
-  write over a foreign file at one of its own paths replaces it: sitegen owns
-  the paths its snapshot lists.)
+  tree into the new one (same path) and deletes the rest — a file only if
+  its bytes are the ones the snapshot lists (size and SHA-256), so a forged
+  snapshot cannot make a build delete the user's files. A foreign file whose
+  path the new tree needs for itself is kept aside in the cache (``kept/``,
+  under a free name: nothing kept earlier is replaced) with a warning, never
+  deleted; so is one an incremental build finds where a new page goes
+  (:mod:`sitegen.build.publish`). Sitegen owns the paths its snapshot lists:
+  an incremental build writes over those.
+* **Leftovers** are recognised by the exact names sitegen gives them
+  (``.<out>.staging-<pid>``, ``.<out>.old-<pid>``); a staging tree is deleted
+  only if it holds its marker or nothing at all.
 * **Recovery.** :class:`OutputDirectory` takes the lock (one build per output
   directory) and repairs what a killed build left: a staging tree that was
   never published (it holds :data:`STAGING_MARKER`) is deleted; an old tree
@@ -35,6 +41,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -50,7 +57,8 @@ from sitegen.mirror.snapshot import MAX_SNAPSHOT_BYTES, SNAPSHOT_PATH, parse_sha
 from sitegen.pith.routes import check_route
 from sitegen.reader import read_untrusted
 
-__all__ = ["OutputDirectory", "OutputState", "retire_tree", "read_snapshot", "STAGING_MARKER", "JOURNAL"]
+__all__ = ["OutputDirectory", "OutputState", "retire_tree", "read_snapshot", "kept_aside", "STAGING_MARKER",
+           "JOURNAL"]
 
 #: A file in every staging tree, removed once it is published: a leftover
 #: tree holding it was never published and is deleted whole.
@@ -153,17 +161,23 @@ class OutputDirectory:
     def _recover(self) -> list[str]:
         out, parent, name = self.out, self.out.parent, self.out.name
         warnings: list[str] = []
-        olds = sorted(parent.glob(f".{name}.old-*"))
+        # Only the exact names sitegen gives its trees (a user's `.site.old-notes` is not one).
+        ours = re.compile(rf"\.{re.escape(name)}\.(old|staging)-[0-9]+")
+        leftovers = sorted((m.group(1), parent / n) for n in os.listdir(parent) if (m := ours.fullmatch(n)))
+        olds = [path for kind, path in leftovers if kind == "old"]
         if not os.path.lexists(out) and olds:  # an interrupted two-rename swap: restore the old tree
             os.rename(olds[-1], out)
             olds = olds[:-1]
         if out.is_dir() and os.path.lexists(out / STAGING_MARKER):
             os.unlink(out / STAGING_MARKER)  # published, then killed before the marker was removed
-        for leftover in sorted(parent.glob(f".{name}.staging-*")):
-            if os.path.lexists(leftover / STAGING_MARKER) or not out.is_dir():
+        for leftover in [path for kind, path in leftovers if kind == "staging"]:
+            if os.path.lexists(leftover / STAGING_MARKER) or not os.listdir(leftover):
                 shutil.rmtree(leftover, ignore_errors=True)  # never published
-            else:
+            elif out.is_dir():
                 olds.append(leftover)  # swapped out, not yet retired
+            else:
+                warnings.append(f"{leftover}: left as it is — it looks like a sitegen tree but holds no "
+                                "staging marker, and there is no output directory to retire it into")
         for old in olds:
             warnings += retire_tree(old, out, self.cache)
         return warnings
@@ -209,7 +223,7 @@ class _Listing:
     def _load(self) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="listing-", dir=self.cache)
         self._db = sqlite3.connect(Path(self._tmp.name) / "listing.sqlite")
-        self._db.execute("CREATE TABLE listed(path TEXT PRIMARY KEY)")
+        self._db.execute("CREATE TABLE listed(path TEXT PRIMARY KEY, size INTEGER, sha256 TEXT)")
         assert self.snapshot is not None
         for sh in self.snapshot["shards"]:
             try:
@@ -221,20 +235,40 @@ class _Listing:
             except (InputError, ValueError):
                 self._broken = True
                 return
-            self._db.executemany("INSERT OR IGNORE INTO listed VALUES (?)", [(p,) for p, _, _ in rows])
+            self._db.executemany("INSERT OR IGNORE INTO listed VALUES (?, ?, ?)", rows)
+
+    def _listed(self, rel: str) -> tuple[int, str] | None:
+        if self._db is None:
+            self._load()
+            if self._broken or self._db is None:
+                return None
+        row = self._db.execute("SELECT size, sha256 FROM listed WHERE path = ?", (rel,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def ours(self, rel: str) -> bool:
+        """True if the snapshot (or the journal) names ``rel``."""
+        if rel in self.extra:
+            return True
+        if self._broken:
+            return False
+        return rel in self.meta or self._listed(rel) is not None
+
+    def wrote(self, rel: str, st: os.stat_result) -> bool:
+        """True if ``rel`` (``st``: its ``lstat``) is a file sitegen wrote: a
+        regular file the snapshot lists with these very bytes (size, then
+        SHA-256), a snapshot file, or a path the journal names. A listed path
+        holding other bytes is not sitegen's (threat: a forged snapshot
+        listing the user's ``CNAME`` to have a build delete it)."""
         if rel in self.extra:
             return True
         if self._broken:
             return False
         if rel in self.meta:
             return True
-        if self._db is None:
-            self._load()
-            if self._broken or self._db is None:
-                return False
-        return self._db.execute("SELECT 1 FROM listed WHERE path = ?", (rel,)).fetchone() is not None
+        listed = self._listed(rel)
+        if listed is None or not stat.S_ISREG(st.st_mode) or st.st_size != listed[0]:
+            return False
+        return _file_sha256(self.tree / rel) == listed[1]
 
     def close(self) -> None:
         if self._db is not None:
@@ -299,10 +333,41 @@ def _retire_entry(old: Path, new: Path, rel: str, listing: _Listing, cache: Path
         for name in names:
             _retire_entry(old, new, f"{rel}/{name}", listing, cache, warnings)
         return
-    if rel == STAGING_MARKER or _same_inode(new / rel, st) or listing.ours(rel):
+    if rel == STAGING_MARKER or _same_inode(new / rel, st) or listing.wrote(rel, st):
         os.unlink(source)  # sitegen's own file (linked into the new tree when unchanged)
         return
     _place(source, new, rel, cache, warnings)
+
+
+def _file_sha256(path: Path) -> str | None:
+    """SHA-256 of the regular file at ``path``, opened without following a
+    symlink; None if it cannot be read as one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def kept_aside(cache: Path, rel: str) -> Path:
+    """A free place for a foreign entry of path ``rel`` in ``cache/kept/``:
+    ``kept/<rel>``, or ``<rel>.1``, ``.2``… when that is taken, flattened
+    (``a%2Fb``) when a file blocks its folder — never over anything kept before."""
+    kept = cache / "kept"
+    candidate = kept / rel
+    try:
+        candidate.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        kept.mkdir(parents=True, exist_ok=True)
+        candidate = kept / rel.replace("/", "%2F")
+    base, n = candidate, 1
+    while os.path.lexists(candidate):
+        candidate = base.with_name(f"{base.name}.{n}")
+        n += 1
+    return candidate
 
 
 def _place(source: Path, new: Path, rel: str, cache: Path, warnings: list[str]) -> None:
@@ -320,10 +385,7 @@ def _place(source: Path, new: Path, rel: str, cache: Path, warnings: list[str]) 
             raise FileExistsError(rel)
         os.rename(source, target)
     except (NotADirectoryError, FileExistsError):
-        aside = cache / "kept" / rel
-        aside.parent.mkdir(parents=True, exist_ok=True)
-        if _lexists(aside):
-            shutil.rmtree(aside) if aside.is_dir() and not aside.is_symlink() else os.unlink(aside)
+        aside = kept_aside(cache, rel)
         os.rename(source, aside)
         warnings.append(f"{safe_text(rel)}: a file sitegen did not write was in the way of the new tree; "
                         f"kept at {aside}")

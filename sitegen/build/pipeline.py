@@ -204,7 +204,10 @@ def _stages(inputs: SiteInputs, options: BuildOptions, progress: Progress, timer
             puts = _ordered(ledger.puts) + list(sealed.shard_puts)
             written_paths = {p for p, _ in puts}
             deletes = [p for p in [*ledger.deletes, *sealed.gone_shards] if p not in written_paths]
-            warnings = publisher.publish(puts, deletes, sealed.snapshot if sealed.snapshot_changed else None)
+            old_shards = {sh["path"] for sh in previous["shards"]} if previous else set()
+            fresh = ledger.fresh(ledger.puts) | {p for p, _ in sealed.shard_puts if p not in old_shards}
+            warnings = publisher.publish(puts, deletes, sealed.snapshot if sealed.snapshot_changed else None,
+                                         fresh=frozenset(fresh))
             changed = len(puts) + sealed.snapshot_changed
             stats = WriteStats(changed, sealed.files - changed, sealed.total_bytes)
         else:

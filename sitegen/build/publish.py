@@ -39,9 +39,9 @@ from pathlib import Path
 
 import orjson
 
-from sitegen.build.outdir import JOURNAL, STAGING_MARKER, retire_tree
+from sitegen.build.outdir import JOURNAL, STAGING_MARKER, kept_aside, retire_tree
 from sitegen.build.safetree import SafeTree, TreeAltered
-from sitegen.errors import ConfigError, WriteError, os_problem, quote
+from sitegen.errors import ConfigError, WriteError, os_problem, quote, safe_text
 from sitegen.model import FileEntry
 from sitegen.pith.routes import check_route
 
@@ -261,21 +261,22 @@ class Publisher:
             shutil.rmtree(self.target, ignore_errors=True)
 
     def publish(self, puts: Iterable[tuple[str, str]] = (), deletes: Iterable[str] = (),
-                snapshot: tuple[str, str] | None = None) -> list[str]:
+                snapshot: tuple[str, str] | None = None, fresh: frozenset[str] = frozenset()) -> list[str]:
         """Make the staged tree the published one. For an incremental build,
         ``puts`` are ``(path, sha256)`` staged in ``pending/`` (leaves first,
         in the order to apply), ``snapshot`` the snapshot's ``(path, sha256)``,
-        ``deletes`` the paths sitegen no longer publishes. Returns warnings
-        (files of the old tree kept aside). Raises :class:`WriteError`,
-        :class:`TreeAltered` (before anything changed)."""
+        ``deletes`` the paths sitegen no longer publishes, ``fresh`` the puts
+        at paths the published tree does not list (whatever stands there is
+        not sitegen's, and is kept aside). Returns warnings (files kept
+        aside). Raises :class:`WriteError`, :class:`TreeAltered` (before
+        anything changed)."""
         if self.is_full:
             warnings = _swap_in(self.target, self.out, self.cache)
             # An interrupted apply's marker is done with: the new tree replaced the mixed one.
             (self.cache / JOURNAL).unlink(missing_ok=True)
             shutil.rmtree(self.cache / "pending", ignore_errors=True)
             return warnings
-        _apply(self.out, self.cache, self.target, list(puts), snapshot, sorted(set(deletes)))
-        return []
+        return _apply(self.out, self.cache, self.target, list(puts), snapshot, sorted(set(deletes)), fresh)
 
 
 def _swap_in(staging: Path, out: Path, cache: Path) -> list[str]:
@@ -314,7 +315,8 @@ def _write_journal(cache: Path, paths: list[str]) -> None:
 
 
 def _apply(out: Path, cache: Path, pending: Path, puts: list[tuple[str, str]], snapshot: tuple[str, str] | None,
-           deletes: list[str]) -> None:
+           deletes: list[str], fresh: frozenset[str]) -> list[str]:
+    warnings: list[str] = []
     ordered = [*puts, *([snapshot] if snapshot else [])]
     for rel, _ in ordered:
         _checked(rel)
@@ -330,6 +332,13 @@ def _apply(out: Path, cache: Path, pending: Path, puts: list[tuple[str, str]], s
             for rel, sha in ordered:
                 folder_fd, name = tree.split(rel, create=True)
                 assert folder_fd is not None
+                if rel in fresh and _exists_at(folder_fd, name):
+                    # Not a path the published tree lists: what stands there is the user's (threat: an
+                    # incremental build replacing a page written by hand at a path a new page takes).
+                    aside = kept_aside(cache, rel)
+                    os.rename(name, aside, src_dir_fd=folder_fd)
+                    warnings.append(f"{safe_text(rel)}: a file sitegen did not write was in the way of a new "
+                                    f"page; kept at {aside}")
                 tmp = f".{name}.sitegen-new"
                 try:
                     os.unlink(tmp, dir_fd=folder_fd)
@@ -355,3 +364,12 @@ def _apply(out: Path, cache: Path, pending: Path, puts: list[tuple[str, str]], s
             os.close(pending_fd)
     (cache / JOURNAL).unlink()
     shutil.rmtree(pending, ignore_errors=True)
+    return warnings
+
+
+def _exists_at(folder_fd: int, name: str) -> bool:
+    try:
+        os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True

@@ -163,3 +163,82 @@ def test_categories_spelled_in_two_cases_share_one_listing_path(tmp_path):
     assert not (out / "categories" / "cs.LG").exists()
     paths = [p.relative_to(out).as_posix().lower() for p in out.rglob("*")]
     assert len(paths) == len(set(paths))  # no two paths differ only in letter case
+
+
+# -- found by an outside review: every way a build could still lose a user's file ---------------------
+
+
+def test_an_incremental_build_keeps_aside_a_hand_written_file_where_a_new_page_goes(site, tmp_path):
+    out = tmp_path / "out"
+    assert build_in_child(site, out).returncode == 0
+    (out / "guide").mkdir()
+    (out / "guide" / "index.html").write_text("my hand-written guide\n")
+    (site / "content" / "pages").mkdir(exist_ok=True)
+    (site / "content" / "pages" / "guide.md").write_text("# Guide\n\nhello\n")
+    proc = build_in_child(site, out, quiet=False)
+    assert proc.returncode == 0 and "; incremental:" in proc.stdout, (proc.stdout, proc.stderr)
+    kept = tmp_path / ".out.sitegen-cache" / "kept" / "guide" / "index.html"
+    assert kept.read_text() == "my hand-written guide\n"
+    assert "guide/index.html: a file sitegen did not write was in the way of a new page; kept at" in proc.stderr
+    assert "Guide" in (out / "guide" / "index.html").read_text()
+
+
+def test_a_second_file_kept_aside_at_the_same_path_never_replaces_the_first(tmp_path):
+    from sitegen.build.outdir import kept_aside
+    cache = tmp_path / "cache"
+    first = kept_aside(cache, "guide/index.html")
+    first.write_text("v1")
+    second = kept_aside(cache, "guide/index.html")
+    second.write_text("v2")
+    (cache / "kept" / "notes").write_text("a file where a folder of a later path goes")
+    third = kept_aside(cache, "notes/todo.txt")
+    third.write_text("v3")
+    assert first.read_text() == "v1" and second.name == "index.html.1" and second.read_text() == "v2"
+    assert third.name == "notes%2Ftodo.txt" and third.read_text() == "v3"
+
+
+def test_a_forged_snapshot_listing_the_users_files_does_not_get_them_deleted(site, tmp_path):
+    from pull.upstream import reseal
+    out = tmp_path / "out"
+    assert build_in_child(site, out).returncode == 0
+    (out / "CNAME").write_text("mirror.example.org\n")
+    (out / "notes").mkdir()
+    (out / "notes" / "todo.txt").write_text("deploy on friday\n")
+    reseal(out, lambda files: files.extend({"path": p, "size": 7, "sha256": "0" * 64}
+                                           for p in ("CNAME", "notes/todo.txt")))
+    proc = build_in_child(site, out)
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "CNAME").read_text() == "mirror.example.org\n"
+    assert (out / "notes" / "todo.txt").read_text() == "deploy on friday\n"
+
+
+def test_only_the_exact_names_of_sitegens_leftover_trees_are_cleaned_up(site, tmp_path):
+    out = tmp_path / "out"
+    for name in (".out.staging-notes", ".out.old-drafts", ".out.staging-12x"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "plan.txt").write_text("important\n")
+    (tmp_path / ".out.staging-4242").mkdir()  # sitegen's name, but no marker and not empty: not touched
+    (tmp_path / ".out.staging-4242" / "plan.txt").write_text("important\n")
+    assert build_in_child(site, out).returncode == 0
+    for name in (".out.staging-notes", ".out.old-drafts", ".out.staging-12x"):
+        assert (tmp_path / name / "plan.txt").read_text() == "important\n"
+    assert not (out / "plan.txt").exists()
+    assert (tmp_path / ".out.staging-4242" / "plan.txt").read_text() == "important\n"
+
+
+@pytest.mark.parametrize("folder", ["content", "content/pages", "templates", "templates/record", "static",
+                                    ".git", ".sitegen-pull"])
+def test_an_output_directory_inside_an_input_of_the_build_is_refused(site, tmp_path, folder):
+    """`-o templates` made the next build run the published pages — with unsigned record text in them —
+    as templates."""
+    proc = build_in_child(site, site / folder)
+    shown = folder.split("/")[0] + "/"
+    assert proc.returncode == 1 and f"must not be inside {shown}" in proc.stderr, proc.stderr
+    assert not (site / folder / "index.html").exists()
+
+
+def test_an_output_directory_inside_the_default_theme_is_refused(site, tmp_path):
+    from pithfactory import REPO
+    proc = build_in_child(site, REPO / "templates" / "out")
+    assert proc.returncode == 1 and "must not be inside" in proc.stderr and "templates" in proc.stderr
+    assert not (REPO / "templates" / "out").exists()
