@@ -133,11 +133,18 @@ MAX_JOBS = _RANGES["jobs"][0]
 _BASE_URL_CHARS = re.compile(r"\A[A-Za-z0-9._~:/@\[\]+,=%-]*\Z")
 
 
+#: The longest ``title`` (or other one-line text setting) accepted, in characters.
+MAX_TEXT_CHARS = 500
+
+
 def check_text(value: str) -> str:
     """``value`` if it holds no control character (C0, DEL, C1: a newline
     would inject lines into ``robots.txt``), surrogate (``--title`` given
     undecodable bytes; no UTF-8 form) or noncharacter (U+FFFE, U+FFFF…: not
-    allowed in XML). Raises :class:`ValueError` saying which and what to do."""
+    allowed in XML), and is at most :data:`MAX_TEXT_CHARS` long. Raises
+    :class:`ValueError` saying which and what to do."""
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"must be at most {MAX_TEXT_CHARS} characters, got {len(value):,} — shorten it")
     for ch in value:
         category = unicodedata.category(ch)
         if category in ("Cc", "Cs") or (category == "Cn" and (0xFDD0 <= ord(ch) <= 0xFDEF
@@ -166,6 +173,12 @@ def normalise_base_url(value: str) -> str:
         raise ValueError(f"expected an absolute http(s) URL, got {quote(value)} — {fix}")
     if parts.query or parts.fragment:
         raise ValueError(f"must not have a query or fragment, got {quote(value)} — remove the part from '?' or '#'")
+    try:
+        parts.port  # noqa: B018 -- urlsplit checks the port only when asked for it
+    except ValueError:
+        raise ValueError(f"has no valid port (0 to 65535), got {quote(value)} — fix or remove the ':port'") from None
+    if not parts.hostname:
+        raise ValueError(f"has no host name, got {quote(value)} — write it like https://user.github.io/mirror/")
     return value if value.endswith("/") else value + "/"
 
 

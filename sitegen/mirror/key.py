@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ import nacl.signing
 
 from sitegen.errors import ConfigError, WriteError, os_problem, quote
 from sitegen.pith import keys
+from sitegen.pith.shapes import KEY_ID
 
 __all__ = ["MirrorKey", "generate", "load_secret", "public_document", "SECRET_NAME", "PUBLIC_NAME"]
 
@@ -70,6 +72,7 @@ def generate(site_dir: Path, key_id: str) -> tuple[Path, Path]:
     cannot be written (a half-made secret is removed)."""
     if not site_dir.is_dir():
         raise ConfigError(f"{site_dir}: no such directory — pass the site directory (made by `sitegen init`)")
+    _check_key_id(key_id, "--key-id")
     secret_path, public_path = site_dir / SECRET_NAME, site_dir / PUBLIC_NAME
     if secret_path.exists():
         raise ConfigError(f"{secret_path}: a mirror key already exists — keep it, or remove it first to replace it "
@@ -109,7 +112,7 @@ def load_secret(path: Path, site_dir: Path) -> MirrorKey:
             raise ConfigError(f"{path}: the mirror's secret key must not live in {published}/ (it would be "
                               "published) — move it to the site directory and set mirror_key in sitegen.toml")
     try:
-        data = path.read_bytes()
+        data = _read_regular(path)
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the mirror key: {os_problem(e)} — check mirror_key in sitegen.toml "
                           "or --mirror-key; `sitegen keygen` makes a key") from None
@@ -120,7 +123,36 @@ def load_secret(path: Path, site_dir: Path) -> MirrorKey:
                           f"{_SECRET_FIX}") from None
     if not isinstance(doc, dict):
         raise ConfigError(f"{path}: not a sitegen mirror key (expected a JSON object) — {_SECRET_FIX}")
-    return MirrorKey(_secret_field(doc, "key_id", path), nacl.signing.SigningKey(_seed(doc, path)))
+    key_id = _secret_field(doc, "key_id", path)
+    _check_key_id(key_id, f"{path}: key_id")
+    return MirrorKey(key_id, nacl.signing.SigningKey(_seed(doc, path)))
+
+
+#: The largest secret key file read (it holds ~150 bytes).
+_MAX_SECRET_BYTES = 64 * 1024
+
+
+def _read_regular(path: Path) -> bytes:
+    """The bytes of the regular file ``path``: opened without blocking (a FIFO
+    would wait for a writer forever), then checked to be a regular file of at
+    most :data:`_MAX_SECRET_BYTES`. Raises ``OSError``."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(None, "not a regular file")
+        data = f.read(_MAX_SECRET_BYTES + 1)
+    if len(data) > _MAX_SECRET_BYTES:
+        raise OSError(None, f"larger than {_MAX_SECRET_BYTES} bytes, not a key file")
+    return data
+
+
+def _check_key_id(key_id: str, where: str) -> None:
+    """Raise :class:`ConfigError` unless ``key_id`` is a key id readers accept
+    (:data:`sitegen.pith.shapes.KEY_ID`: the rule ``sitegen verify`` applies)."""
+    if not KEY_ID.pattern.match(key_id):
+        raise ConfigError(f"{where}: {quote(key_id)} is not {KEY_ID.describe} — letters, digits, '.', '_' and '-', "
+                          "up to 64 characters")
 
 
 def _secret_field(doc: dict[str, Any], field: str, path: Path) -> str:

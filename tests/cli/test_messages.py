@@ -142,6 +142,8 @@ SECRET = {"key_id": "m1", "algorithm": "ed25519", "seed_b64": "A" * 43 + "="}
     (dict(SECRET, seed_b64="not base64!"), "seed_b64: not valid base64 — restore it"),
     (dict(SECRET, seed_b64=7), "seed_b64: expected a non-empty string, got 7 — restore it"),
     (dict(SECRET, algorithm="rsa"), "algorithm: expected 'ed25519', got 'rsa' — restore it"),
+    (dict(SECRET, key_id="a\x1b[31mb\nc"), "key_id: 'a\\x1b[31mb\\nc' is not a key id such as 'pith-v1-2026-05'"),
+    (b"{" + b" " * (70 * 1024) + b"}", "cannot read the mirror key: larger than 65536 bytes, not a key file"),
 ])
 def test_a_bad_mirror_key_names_the_file_the_field_and_the_fix(tmp_path, capsys, content, expected):
     site = make_site(tmp_path, test_key=False)
@@ -156,6 +158,22 @@ def test_a_bad_mirror_key_names_the_file_the_field_and_the_fix(tmp_path, capsys,
 def test_a_secret_key_inside_content_says_where_to_move_it(tmp_path):
     with pytest.raises(ConfigError, match=r"must not live in content/ \(it would be published\) — move it"):
         mirrorkey.load_secret(tmp_path / "content" / "k.json", tmp_path)
+
+
+def test_a_mirror_key_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, capsys):
+    import os
+    site = make_site(tmp_path, test_key=False)
+    fifo = site / "mk.json"
+    os.mkfifo(fifo)
+    code, _, err = run(capsys, "build", str(site), "--mirror-key", str(fifo), "-q")
+    assert code == 1 and error_line(err).startswith(f"error: {fifo}: cannot read the mirror key: not a regular file")
+
+
+@pytest.mark.parametrize("key_id", ["a\x1b[31mb\nc", "../../x", "", "k" * 65])
+def test_keygen_refuses_a_key_id_that_readers_would_refuse(tmp_path, capsys, key_id):
+    code, _, err = run(capsys, "keygen", str(tmp_path), "--key-id", key_id)
+    assert code == 1 and "--key-id: " in err and "is not a key id such as 'pith-v1-2026-05'" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_keygen_into_a_missing_directory_is_a_clean_error(tmp_path, capsys):
@@ -176,6 +194,10 @@ def test_keygen_into_a_missing_directory_is_a_clean_error(tmp_path, capsys):
                                            "'ftp://example.com/' — write it like https://user.github.io/mirror/"),
     (["--base-url", "https://x.test/a b"], "argument --base-url: may contain only letters, digits"),
     (["--title", "My\x1bMirror"], "argument --title: must not contain a control character (U+001B)"),
+    (["--title", "t" * 501], "argument --title: must be at most 500 characters, got 501 — shorten it"),
+    (["--base-url", "http://a:99999/"], "argument --base-url: has no valid port (0 to 65535), got "
+                                        "'http://a:99999/' — fix or remove the ':port'"),
+    (["--base-url", "https://:80/"], "argument --base-url: has no host name"),
 ])
 def test_a_bad_build_flag_is_a_usage_error_naming_the_flag_and_the_fix(tmp_path, capsys, flags, expected):
     site = make_site(tmp_path, test_key=False)
