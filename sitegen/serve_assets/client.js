@@ -66,7 +66,9 @@
 
   function landed(status) {
     if (basePath !== null && status.base_path !== basePath && location.pathname.indexOf(basePath) === 0) {
-      location.assign(status.base_path + location.pathname.slice(basePath.length) + location.search + location.hash);
+      // The rest of the path without leading slashes or backslashes: never //host (an off-site address).
+      var rest = location.pathname.slice(basePath.length).replace(/^[\/\\]+/, "");
+      location.assign(status.base_path + rest + location.search + location.hash);  // base_path ends in "/"
     } else {
       location.reload();
     }

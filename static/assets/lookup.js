@@ -93,6 +93,11 @@
     return null;
   }
 
+  // A suffix as the maps must hold it: the maps are files of the published tree, untrusted
+  // (a value such as "/../..//evil.example" would otherwise steer the browser to any path).
+  var WHOLE_SUFFIX = /^[A-Z2-7]{26}$/;
+  function isSuffix(s) { return typeof s === "string" && WHOLE_SUFFIX.test(s); }
+
   // Records (suffixes) an identifier names, through the alias maps: [{suffix, version}].
   function resolve(base, ident) {
     return fetchJSON(base + "api/aliases/index.json").then(function (params) {
@@ -101,13 +106,17 @@
         var shard = shardOf(ident.id, params.arxiv_shard_digits) || "_";
         return fetchJSON(base + "api/aliases/arxiv/" + shard + ".json").then(function (map) {
           var versions = (map && Object.prototype.hasOwnProperty.call(map, ident.id)) ? map[ident.id] : [];
+          if (!Array.isArray(versions)) return [];
+          versions = versions.filter(function (v) {
+            return Array.isArray(v) && Number.isInteger(v[0]) && v[0] > 0 && isSuffix(v[1]);
+          });
           if (ident.version !== null) versions = versions.filter(function (v) { return v[0] === ident.version; });
           return versions.map(function (v) { return { suffix: v[1], version: v[0] }; });
         });
       }
       var prefix = ident.prefix.slice(0, params.suffix_shard_chars) || "_";
       return fetchJSON(base + "api/aliases/suffix/" + prefix + ".json").then(function (list) {
-        return (list || []).filter(function (s) { return s.indexOf(ident.prefix) === 0; })
+        return (Array.isArray(list) ? list : []).filter(function (s) { return isSuffix(s) && s.indexOf(ident.prefix) === 0; })
           .map(function (s) { return { suffix: s, version: null }; });
       });
     });
@@ -115,5 +124,5 @@
 
   root.sitegenLookup = { cyrb53: cyrb53, shardOf: shardOf, tokens: tokens, decodeKeys: decodeKeys,
                          base64Bytes: base64Bytes, fetchJSON: fetchJSON, fetchBytes: fetchBytes,
-                         parseIdentifier: parseIdentifier, resolve: resolve };
+                         parseIdentifier: parseIdentifier, resolve: resolve, isSuffix: isSuffix };
 })(window);

@@ -15,12 +15,19 @@
   var path = location.pathname;
   try { path = decodeURIComponent(path); } catch (e) { return; }
   if (path.indexOf(base) !== 0) return;
-  var rel = path.slice(base.length).replace(/\/+$/, "");
+  var rel = path.slice(base.length), slashed = false;
+  while (rel.charAt(rel.length - 1) === "/") { rel = rel.slice(0, -1); slashed = true; }  // linear, unlike /\/+$/
   var ident = null, m;
   if ((m = rel.match(/^arxiv\/(.+)$/))) ident = L.parseIdentifier(m[1]);
   else if ((m = rel.match(/^doi\/(10\.48550\/arxiv\..+)$/i))) ident = L.parseIdentifier(m[1]);
   else if ((m = rel.match(/^paper\/([A-Za-z2-7]{8,26})$/))) ident = { kind: "suffix", prefix: m[1].toUpperCase() };
-  else if ((m = rel.match(/^pith\/([A-Z2-7]{26})$/))) { location.replace(base + "pith/" + m[1] + "/"); return; }
+  else if ((m = rel.match(/^pith\/([A-Z2-7]{26})$/))) {
+    // pith/<S> without its slash, on a host that does not add it: the record page is at pith/<S>/.
+    // With the slash this page is the answer for pith/<S>/ itself — a record this mirror lacks —
+    // and sending the browser there again would reload it forever.
+    if (!slashed) location.replace(base + "pith/" + m[1] + "/");
+    return;
+  }
   if (!ident || (rel.indexOf("paper/") === 0 && ident.kind !== "suffix")) return;
 
   var status = document.getElementById("alias-status");
@@ -42,8 +49,9 @@
   say("lookingUp");
   L.resolve(base, ident).then(function (found) {
     if (found.length === 1 || (ident.kind === "arxiv" && found.length > 1 && ident.version === null)) {
-      location.replace(base + "pith/" + found[0].suffix + "/");  // an unversioned id: the newest version
-      return;
+      var target = base + "pith/" + found[0].suffix + "/";  // an unversioned id: the newest version
+      if (target !== location.pathname) { location.replace(target); return; }
+      found = [];  // never back to this very page (a map naming a record whose page is missing)
     }
     if (!found.length) { say("noRecord"); return; }
     say("several", { n: found.length });

@@ -14,7 +14,7 @@
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
   var more = document.getElementById("search-more");
-  var PAGE = 10, WINDOW = 256;
+  var PAGE = 10, WINDOW = 256, MAX_WORDS = 16;
   var current = null;  // the running query: {terms, rare, cursor, shown}
   var words = status.dataset, ENGLISH = {
     empty: "Type a title word, an author, an arXiv id, a DOI or a Pith Number.",
@@ -44,6 +44,7 @@
   function item(doc) {
     // doc: [suffix, title, authors, year, arxiv id with version, primary category]
     var li = document.createElement("li"), a = document.createElement("a");
+    doc = doc.map(function (v) { return typeof v === "string" ? v : ""; });
     a.href = base + "pith/" + doc[0] + "/";
     a.className = "title";
     a.textContent = doc[1];
@@ -63,12 +64,18 @@
     return li;
   }
 
+  // A document row of the index (a file of the published tree, untrusted): its first field must
+  // be a suffix, since it becomes the link.
+  function usable(d) { return Array.isArray(d) && L.isSuffix(d[0]); }
+
   function termEntry(params, term) {
     var shard = L.shardOf(term, params.term_shard_digits) || "_";
     return L.fetchJSON(base + "search/t/" + shard + ".json").then(function (map) {
       if (!map || !Object.prototype.hasOwnProperty.call(map, term)) return null;
       var e = map[term];
-      return { term: term, df: e[0], shard: shard, inline: typeof e[1] === "string" ? L.decodeKeys(L.base64Bytes(e[1])) : null,
+      var inline = typeof e[1] === "string" ? L.decodeKeys(L.base64Bytes(e[1])) : null;
+      if (inline && inline.length > params.inline_max) return null;  // not what sitegen writes: no answer
+      return { term: term, df: e[0], shard: shard, inline: inline,
                hash: typeof e[1] === "string" ? null : e[1][0], firsts: typeof e[1] === "string" ? null : e[1][1] };
     });
   }
@@ -89,8 +96,8 @@
   // Keys of term t that are in `keys` (descending list): fetch only the chunks covering them.
   function filter(t, keys) {
     if (t.inline) {
-      var set = new Set(t.inline);
-      return Promise.resolve(keys.filter(function (k) { return set.has(k); }));
+      t.set = t.set || new Set(t.inline);  // built once per query, not once per window
+      return Promise.resolve(keys.filter(function (k) { return t.set.has(k); }));
     }
     var need = {};
     keys.forEach(function (k) { var c = chunkOf(t, k); if (c >= 0) need[c] = true; });
@@ -105,7 +112,7 @@
   function candidates(q) {
     var t = q.rare;
     if (t.inline) {
-      var all = t.inline.slice().reverse();
+      var all = t.reversed = t.reversed || t.inline.slice().reverse();  // once per query: linear, not quadratic
       var out = all.slice(q.cursor, q.cursor + WINDOW);
       q.cursor += out.length;
       q.done = q.cursor >= all.length;
@@ -126,7 +133,9 @@
     })).then(function (maps) {
       var docs = [];
       keys.forEach(function (k) {
-        maps.forEach(function (m) { if (m && m[k]) m[k].forEach(function (d) { docs.push(d); }); });
+        maps.forEach(function (m) {
+          if (m && Array.isArray(m[k])) m[k].forEach(function (d) { if (usable(d)) docs.push(d); });
+        });
       });
       return docs;
     });
@@ -139,7 +148,11 @@
       return q.terms.reduce(function (p, t) {
         return p.then(function (ks) { return ks.length ? filter(t, ks) : ks; });
       }, Promise.resolve(keys));
-    }).then(function (hits) { q.buffer = q.buffer.concat(hits); return fill(q); });
+    }).then(function (hits) {
+      q.buffer = q.buffer.concat(hits);
+      // Let the page breathe between windows: a long list must not freeze the tab.
+      return new Promise(function (resolve) { setTimeout(resolve, 0); }).then(function () { return fill(q); });
+    });
   }
 
   function next(q) {
@@ -156,7 +169,7 @@
   }
 
   function searchText(query) {
-    var tokens = Array.from(new Set(L.tokens(query)));
+    var tokens = Array.from(new Set(L.tokens(query))).slice(0, MAX_WORDS);  // a crafted ?q= fetches no more
     if (!tokens.length) { say("empty"); return; }
     say("searching");
     L.fetchJSON(base + "search/index.json").then(function (params) {
@@ -184,7 +197,9 @@
         return Promise.all(found.map(function (f) {
           return L.fetchJSON(base + "search/d/" + keyShard(params, f.suffix) + ".json").then(function (m) {
             var docs = [];
-            Object.keys(m || {}).forEach(function (k) { m[k].forEach(function (d) { if (d[0] === f.suffix) docs.push(d); }); });
+            Object.keys(m || {}).forEach(function (k) {
+              if (Array.isArray(m[k])) m[k].forEach(function (d) { if (usable(d) && d[0] === f.suffix) docs.push(d); });
+            });
             return docs.length ? docs[0] : [f.suffix, "pith:" + f.suffix, "", "", "", ""];
           });
         }));

@@ -206,3 +206,54 @@ def test_search_and_router_work_under_a_sub_path(tmp_path, browser):
         assert hrefs(page) == [f"/mirror/pith/{V1_SUFFIX}/"]
         page.goto(f"{base}arxiv/hep-lat/0305021/")
         page.wait_for_url(f"{base}pith/{V1_SUFFIX}/")
+
+
+# -- found by an outside review: the published tree's lookup files are untrusted ------------------------
+
+
+def test_a_record_this_mirror_lacks_shows_the_404_page_once_not_a_reload_loop(site, browser):
+    base, _, _ = site
+    missing = "AAAAAAAAAAAAAAAAAAAAAAAAAA"
+    for path in (f"pith/{missing}/", f"pith/{missing}"):  # without the slash: one hop to it, then rest
+        page = browser.new_page()
+        loads: list[str] = []
+        page.on("load", lambda loaded, seen=loads: seen.append(loaded.url))
+        page.goto(base + path)
+        page.wait_for_timeout(1500)  # a loop reloaded ~300 times in this window
+        assert 1 <= len(loads) <= 2 and page.url == f"{base}pith/{missing}/", len(loads)
+        page.close()
+
+
+def test_lookup_files_naming_no_suffix_send_the_browser_nowhere(site, browser, tmp_path):
+    """Alias-map values and search rows that are not suffixes (an off-site or script URL, a path
+    climbing out) and an inline postings list longer than the index allows are ignored."""
+    _, out, _ = site
+    tree = tmp_path / "hostile"
+    shutil.copytree(out, tree)
+    params = json.loads((tree / "api" / "aliases" / "index.json").read_text())
+    arxiv_shard = lookup.shard_of("1709.05011", params["arxiv_shard_digits"]) or "_"
+    shard = tree / "api" / "aliases" / "arxiv" / f"{arxiv_shard}.json"
+    aliases = json.loads(shard.read_text())
+    aliases["1709.05011"] = [[10, "/../..//evil.example"], [9, "javascript:alert(1)"], [8, "\\\\evil.example"]]
+    shard.write_text(json.dumps(aliases))
+    for doc_shard in (tree / "search" / "d").glob("*.json"):
+        rows = json.loads(doc_shard.read_text())
+        doc_shard.write_text(json.dumps({k: [["//evil.example", *d[1:]] for d in v] for k, v in rows.items()}))
+    index = json.loads((tree / "search" / "index.json").read_text())
+    term_shard = tree / "search" / "t" / f"{lookup.shard_of('lattice', index['term_shard_digits']) or '_'}.json"
+    terms = json.loads(term_shard.read_text())
+    too_many = list(range(index["inline_max"] + 1))
+    terms["lattice"] = [len(too_many), __import__("base64").b64encode(lookup.encode_keys(too_many)).decode()]
+    term_shard.write_text(json.dumps(terms))
+    with serve(tree) as base:
+        page = browser.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(base + "arxiv/1709.05011/")
+        page.wait_for_function("() => document.getElementById('alias-status').textContent.startsWith('No record')")
+        assert page.url == base + "arxiv/1709.05011/"
+        for query in ("minutes", "lattice"):
+            page.goto(f"{base}search/?q={query}")
+            page.wait_for_function("() => document.getElementById('search-status').textContent === 'No records found.'")
+            assert hrefs(page) == []
+        assert all(url.startswith(base) for url in requests), [u for u in requests if not u.startswith(base)]
