@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
 from itertools import groupby
+from typing import Any
 
 from sitegen.build.store import Store, parse_summary
 from sitegen.model import OutputFile
@@ -60,7 +61,7 @@ def alias_maps(store: Store, publish: Publish, release_all: Callable[[str], None
     if every:
         release_all("aliasmap:")
         arxiv = list(_hex_shards(params.arxiv_shard_digits))
-        prefixes: Iterable[str] = sorted({s[:params.suffix_shard_chars] for s in store.all_suffixes()})
+        prefixes: Iterable[str] = store.suffix_prefixes(params.suffix_shard_chars)
     else:
         arxiv = sorted({shard_of(s.arxiv_id, params.arxiv_shard_digits) for s in changed})
         prefixes = sorted({s.suffix[:params.suffix_shard_chars] for s in changed})
@@ -89,10 +90,15 @@ def search_index(store: Store, publish: Publish, release_all: Callable[[str], No
     for shard in term_shards:
         publish(f"search:t:{shard}", term_shard_files(shard, store.postings_in(*shard_range(shard))))
     if every:
-        rows = store.documents_by_shard(params.doc_shards)
-        by_shard = {n: list(group) for n, group in groupby(rows, key=lambda r: r[0])}
+        # One pass over the store, sorted by shard, one shard in memory at a time (holding
+        # every summary at once cost ~1 KB per document: ~1 GB at a million).
+        groups = groupby(store.documents_by_shard(params.doc_shards), key=lambda r: r[0])
+        current = next(groups, None)
         for n in doc_shards:
-            docs = [(key, doc_entry(parse_summary(raw))) for _, key, raw in by_shard.get(n, [])]
+            docs: list[tuple[int, Any]] = []
+            if current is not None and current[0] == n:
+                docs = [(key, doc_entry(parse_summary(raw))) for _, key, raw in current[1]]
+                current = next(groups, None)
             publish(f"search:d:{n}", [doc_shard_file(n, docs)] if docs else [])
     else:
         for n in doc_shards:

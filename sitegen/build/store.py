@@ -286,6 +286,12 @@ class Store:
     def all_suffixes(self) -> list[str]:
         return [_text(r[0]) for r in self.db.execute("SELECT suffix FROM entries")]
 
+    def suffix_prefixes(self, chars: int) -> list[str]:
+        """The distinct first ``chars`` characters of the published suffixes, sorted
+        (at most 32**chars of them, whatever the number of entries)."""
+        return [_text(r[0]) for r in self.db.execute(
+            "SELECT DISTINCT substr(suffix, 1, ?) FROM entries ORDER BY 1", (chars,))]
+
     def newest_updated_at(self) -> str | None:
         row = self.db.execute("SELECT max(updated_at) FROM entries").fetchone()
         return None if row[0] is None else _text(row[0])

@@ -239,3 +239,30 @@ def test_shards_are_remembered_and_forgotten(store):
     assert list(store.shards()) == ["1"]
     store.forget_shards()
     assert store.shards() == {}
+
+
+def test_a_full_search_index_streams_the_document_shards_and_equals_the_shard_by_shard_one(store):
+    """The full build reads the documents in one sorted pass, one shard in memory at a time; an
+    incremental build reads a shard at a time. Both write the same files."""
+    from sitegen.build.lookups import search_index
+    from sitegen.build.plan import lookup_positions
+    from sitegen.site.search import entry_terms, search_params
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    summaries = [summary("QQQQ" + alphabet[i % 32] + alphabet[i // 32] + "Q" * 20, arxiv_id=f"2101.{i:05d}",
+                         submitted_at=f"2021-{1 + i % 12:02d}-{1 + i % 28:02d}T00:00:00Z") for i in range(120)]
+    for s in summaries:
+        store.add_entry(s, s.to_json(), inputs="fp", updated_at=s.updated_at, facets=(), page_start=False,
+                        lookup=lookup_positions(s), terms=entry_terms(s))
+    assert search_params(len(summaries)).doc_shards == 8
+
+    def run(**kw) -> dict[str, bytes]:
+        files: dict[str, bytes] = {}
+        search_index(store, lambda owner, out: files.update((f.path, f.data) for f in out),
+                     lambda prefix: None, **kw)
+        return files
+
+    full = run(full=True, changed=[])
+    by_shard = run(full=False, changed=summaries)
+    docs = {p: d for p, d in full.items() if p.startswith("search/d/")}
+    assert len(docs) == 8 and docs == {p: d for p, d in by_shard.items() if p.startswith("search/d/")}
