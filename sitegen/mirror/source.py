@@ -31,11 +31,8 @@ from __future__ import annotations
 import functools
 import http.client
 import os
-import socket
 import ssl
 import stat
-import threading
-import time
 import unicodedata
 import urllib.error
 import urllib.request
@@ -45,6 +42,7 @@ from urllib.parse import quote as urlquote
 from urllib.parse import urlsplit
 
 from sitegen import __version__
+from sitegen.deadline import Deadline
 from sitegen.errors import InputError, SitegenError, os_problem, quote, safe_text
 from sitegen.reader import read_untrusted
 
@@ -160,46 +158,8 @@ class DirectorySource:
         return present
 
 
-class _Request:
-    """One HTTP request's deadline: when it passes, the socket in use is shut
-    down so that a blocked read returns at once."""
-
-    def __init__(self, timeout: float) -> None:
-        self.deadline = time.monotonic() + timeout
-        self.expired = False
-        self._sock: socket.socket | None = None
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(timeout, self.expire)
-        self._timer.daemon = True
-
-    def attach(self, sock: socket.socket) -> None:
-        with self._lock:
-            self._sock = sock
-            if self.expired:
-                self._shutdown()
-
-    def expire(self) -> None:
-        with self._lock:
-            self.expired = True
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        if self._sock is not None:
-            try:  # the plain socket's shutdown, also under TLS: the reader sees EOF or an error
-                socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def __enter__(self) -> _Request:
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.cancel()
-
-
 class _TrackedHTTP(http.client.HTTPConnection):
-    def __init__(self, *args: Any, request: _Request, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request = request
 
@@ -209,7 +169,7 @@ class _TrackedHTTP(http.client.HTTPConnection):
 
 
 class _TrackedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, *args: Any, request: _Request, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: Deadline, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._request = request
 
@@ -219,7 +179,7 @@ class _TrackedHTTPS(http.client.HTTPSConnection):
 
 
 class _HTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, request: _Request) -> None:
+    def __init__(self, request: Deadline) -> None:
         super().__init__()
         self._request = request
 
@@ -228,7 +188,7 @@ class _HTTPHandler(urllib.request.HTTPHandler):
 
 
 class _HTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, request: _Request) -> None:
+    def __init__(self, request: Deadline) -> None:
         super().__init__()
         self._request = request
 
@@ -271,7 +231,7 @@ class HttpSource:
 
     def get(self, rel: str, max_bytes: int) -> bytes | None:
         """The body at ``rel`` (already passed :func:`check_tree_path`), at most ``max_bytes``."""
-        request = _Request(self.timeout)
+        request = Deadline(self.timeout)
         opener = urllib.request.OpenerDirector()
         for handler in (urllib.request.ProxyHandler(), urllib.request.UnknownHandler(), _HTTPHandler(request),
                         _HTTPSHandler(request), urllib.request.HTTPDefaultErrorHandler(), _Redirects(),
@@ -296,7 +256,7 @@ class HttpSource:
                 raise Unreadable(f"cannot fetch: {_fetch_problem(reason)}") from None
 
     @staticmethod
-    def _read(response: http.client.HTTPResponse, request: _Request, max_bytes: int, late: str) -> bytes:
+    def _read(response: http.client.HTTPResponse, request: Deadline, max_bytes: int, late: str) -> bytes:
         length = (response.headers.get("Content-Length") or "").strip()
         if length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > max_bytes):
             raise TooLarge(f"the server announces {quote(length, 30)} bytes, over the {max_bytes}-byte cap; "

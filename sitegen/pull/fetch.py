@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import random
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from urllib3.exceptions import ReadTimeoutError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from sitegen import __version__
+from sitegen.deadline import Deadline
 from sitegen.errors import Problem, quote
 
 __all__ = ["Fetcher", "Limits", "Response", "FetchError", "USER_AGENT", "JSON_TYPES"]
@@ -134,59 +134,23 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
-class _Watch:
-    """The deadline of one exchange. Armed once the request is sent, it shuts
-    the socket down when the deadline passes, so a read blocked on a dripping
-    server returns at once; ``fired`` says it did."""
-
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.fired = False
-        self._lock = threading.Lock()
-        self._timer: threading.Timer | None = None
-        self._done = False
-
-    def arm(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self._done or self._timer is not None:
-                return
-            self._timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._fire, (sock,))
-            self._timer.daemon = True
-            self._timer.start()
-
-    def _fire(self, sock: socket.socket) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.fired = True
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed: nothing left to stop
-
-    def disarm(self) -> None:
-        with self._lock:
-            self._done = True
-            if self._timer is not None:
-                self._timer.cancel()
-
-
 def _watched(base: type[HTTPConnection], local: threading.local) -> type[HTTPConnection]:
-    """``base`` arming the calling thread's :class:`_Watch` when it starts
-    reading a response."""
+    """``base`` handing its socket to the calling thread's
+    :class:`~sitegen.deadline.Deadline` when it starts reading a response
+    (a pooled connection is not connected again)."""
 
     class Watched(base):  # type: ignore[valid-type,misc]
         def getresponse(self):  # type: ignore[no-untyped-def]
-            watch = getattr(local, "watch", None)
-            if watch is not None and self.sock is not None:
-                watch.arm(self.sock)
+            deadline = getattr(local, "deadline", None)
+            if deadline is not None and self.sock is not None:
+                deadline.attach(self.sock)
             return super().getresponse()
 
     return Watched
 
 
 class _PoolManager(urllib3.PoolManager):
-    """urllib3's pool manager with connections that honour a :class:`_Watch`
+    """urllib3's pool manager with connections that honour a :class:`~sitegen.deadline.Deadline`
     (``_new_pool`` is urllib3's documented customisation point)."""
 
     def __init__(self, local: threading.local, **kw: Any) -> None:
@@ -207,7 +171,7 @@ class Fetcher:
 
     def __init__(self, limits: Limits = Limits(), *, pool_size: int = 4) -> None:
         self.limits = limits
-        self._local = threading.local()  # the exchange each thread is in (its _Watch)
+        self._local = threading.local()  # the exchange each thread is in (its Deadline)
         self._pool = _PoolManager(self._local, num_pools=4, maxsize=max(1, pool_size), block=True,
                                   headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"},
                                   retries=False)
@@ -274,20 +238,20 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified  # type: ignore[assignment]
         self._count(requests=1)
         start = time.monotonic()
-        watch = self._local.watch = _Watch(lim.total)
-        try:
-            return self._exchange(url, headers, max_bytes, etag, last_modified, start, watch)
-        except (_Retry, Urllib3Error, OSError):
-            if watch.fired:
-                raise FetchError(url, f"too slow: no complete answer after {lim.total:g} s",
-                                 "fetch.timeout") from None
-            raise
-        finally:
-            watch.disarm()
-            self._local.watch = None
+        with Deadline(lim.total) as deadline:
+            self._local.deadline = deadline
+            try:
+                return self._exchange(url, headers, max_bytes, etag, last_modified, start, deadline)
+            except (_Retry, Urllib3Error, OSError):
+                if deadline.expired:
+                    raise FetchError(url, f"too slow: no complete answer after {lim.total:g} s",
+                                     "fetch.timeout") from None
+                raise
+            finally:
+                self._local.deadline = None
 
     def _exchange(self, url: str, headers: dict[str, str], max_bytes: int, etag: str | None,
-                  last_modified: str | None, start: float, watch: _Watch) -> tuple[Response, str | None]:
+                  last_modified: str | None, start: float, deadline: Deadline) -> tuple[Response, str | None]:
         lim = self.limits
         try:
             r = self._pool.request("GET", url, headers=headers, redirect=False, retries=False,
@@ -322,7 +286,7 @@ class Fetcher:
             if length is not None and _DIGITS.match(length.strip()) and int(length) > max_bytes:
                 raise FetchError(url, f"is {int(length)} bytes, over the {max_bytes}-byte cap", "fetch.size")
             data = self._body(r, url, max_bytes, start)
-            if watch.fired:  # the body may look complete after the socket was shut down
+            if deadline.expired:  # the body may look complete after the socket was shut down
                 raise FetchError(url, f"too slow: no complete answer after {lim.total:g} s", "fetch.timeout")
             complete = True
             return Response(url, 200, data, _validator(r.headers.get("ETag")),
