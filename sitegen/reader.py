@@ -30,7 +30,7 @@ from typing import Any
 
 from sitegen.errors import InputError, Problem, os_problem
 
-__all__ = ["read_untrusted", "display_path", "decode_utf8"]
+__all__ = ["read_untrusted", "read_named_file", "display_path", "decode_utf8"]
 
 _MAX_HOPS = 8
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -139,6 +139,19 @@ def _open_walk(root_fd: int, parts: tuple[str, ...], rel: str) -> tuple[int | No
     finally:
         for fd in opened:
             os.close(fd)
+
+
+def read_named_file(path: Path, *, max_bytes: int, rel: str, cap_setting: str) -> bytes:
+    """The bytes of a file the operator named by its path (``--mirror-key``):
+    a symlink to it is followed, since the operator chose it, but it is opened
+    without blocking and then checked as :func:`read_untrusted` checks a file
+    (regular, under ``max_bytes``) — a FIFO never hangs a build. Raises
+    :class:`~sitegen.errors.InputError` (``load.file``, ``load.size``)."""
+    try:
+        fd = os.open(path, _FILE_FLAGS & ~os.O_NOFOLLOW)
+    except OSError as e:
+        raise _fail(rel, os_problem(e)) from None
+    return _read_open(fd, rel, max_bytes, cap_setting)
 
 
 def _read_open(fd: int, rel: str, max_bytes: int, cap_setting: str) -> bytes:

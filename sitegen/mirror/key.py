@@ -15,16 +15,16 @@ from __future__ import annotations
 import base64
 import json
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nacl.signing
 
-from sitegen.errors import ConfigError, WriteError, os_problem, quote
+from sitegen.errors import ConfigError, InputError, WriteError, os_problem, quote
 from sitegen.pith import keys
 from sitegen.pith.shapes import KEY_ID
+from sitegen.reader import read_named_file
 
 __all__ = ["MirrorKey", "generate", "load_secret", "public_document", "SECRET_NAME", "PUBLIC_NAME"]
 
@@ -97,6 +97,10 @@ def generate(site_dir: Path, key_id: str) -> tuple[Path, Path]:
     return secret_path, public_path
 
 
+#: The largest secret key file read (it holds ~150 bytes).
+_MAX_SECRET_BYTES = 64 * 1024
+
+
 #: The fix named by every message about an unusable secret key file.
 _SECRET_FIX = "restore it from your backup, or make a new one with `sitegen keygen`"
 
@@ -112,10 +116,11 @@ def load_secret(path: Path, site_dir: Path) -> MirrorKey:
             raise ConfigError(f"{path}: the mirror's secret key must not live in {published}/ (it would be "
                               "published) — move it to the site directory and set mirror_key in sitegen.toml")
     try:
-        data = _read_regular(path)
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the mirror key: {os_problem(e)} — check mirror_key in sitegen.toml "
-                          "or --mirror-key; `sitegen keygen` makes a key") from None
+        data = read_named_file(path, max_bytes=_MAX_SECRET_BYTES, rel=str(path),
+                               cap_setting="a key file is ~150 bytes")
+    except InputError as e:
+        raise ConfigError(f"{path}: cannot read the mirror key: {e.problem.message} — check mirror_key in "
+                          "sitegen.toml or --mirror-key; `sitegen keygen` makes a key") from None
     try:
         doc = json.loads(data)
     except ValueError:
@@ -126,25 +131,6 @@ def load_secret(path: Path, site_dir: Path) -> MirrorKey:
     key_id = _secret_field(doc, "key_id", path)
     _check_key_id(key_id, f"{path}: key_id")
     return MirrorKey(key_id, nacl.signing.SigningKey(_seed(doc, path)))
-
-
-#: The largest secret key file read (it holds ~150 bytes).
-_MAX_SECRET_BYTES = 64 * 1024
-
-
-def _read_regular(path: Path) -> bytes:
-    """The bytes of the regular file ``path``: opened without blocking (a FIFO
-    would wait for a writer forever), then checked to be a regular file of at
-    most :data:`_MAX_SECRET_BYTES`. Raises ``OSError``."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise OSError(None, "not a regular file")
-        data = f.read(_MAX_SECRET_BYTES + 1)
-    if len(data) > _MAX_SECRET_BYTES:
-        raise OSError(None, f"larger than {_MAX_SECRET_BYTES} bytes, not a key file")
-    return data
 
 
 def _check_key_id(key_id: str, where: str) -> None:

@@ -143,7 +143,7 @@ SECRET = {"key_id": "m1", "algorithm": "ed25519", "seed_b64": "A" * 43 + "="}
     (dict(SECRET, seed_b64=7), "seed_b64: expected a non-empty string, got 7 — restore it"),
     (dict(SECRET, algorithm="rsa"), "algorithm: expected 'ed25519', got 'rsa' — restore it"),
     (dict(SECRET, key_id="a\x1b[31mb\nc"), "key_id: 'a\\x1b[31mb\\nc' is not a key id such as 'pith-v1-2026-05'"),
-    (b"{" + b" " * (70 * 1024) + b"}", "cannot read the mirror key: larger than 65536 bytes, not a key file"),
+    (b"{" + b" " * (70 * 1024) + b"}", "cannot read the mirror key: file is 71682 bytes, over the 65536-byte cap (a key file is ~150 bytes)"),
 ])
 def test_a_bad_mirror_key_names_the_file_the_field_and_the_fix(tmp_path, capsys, content, expected):
     site = make_site(tmp_path, test_key=False)
@@ -166,7 +166,7 @@ def test_a_mirror_key_that_is_a_fifo_is_refused_without_waiting_for_a_writer(tmp
     fifo = site / "mk.json"
     os.mkfifo(fifo)
     code, _, err = run(capsys, "build", str(site), "--mirror-key", str(fifo), "-q")
-    assert code == 1 and error_line(err).startswith(f"error: {fifo}: cannot read the mirror key: not a regular file")
+    assert code == 1 and error_line(err).startswith(f"error: {fifo}: cannot read the mirror key: is not a regular file")
 
 
 @pytest.mark.parametrize("key_id", ["a\x1b[31mb\nc", "../../x", "", "k" * 65])
