@@ -268,7 +268,12 @@ class _Listing:
         listed = self._listed(rel)
         if listed is None or not stat.S_ISREG(st.st_mode) or st.st_size != listed[0]:
             return False
-        return _file_sha256(self.tree / rel) == listed[1]
+        try:
+            data = read_untrusted(self.tree / rel, root=self.tree, max_bytes=listed[0], rel=rel,
+                                  root_name="the old tree")
+        except InputError:
+            return False
+        return hashlib.sha256(data).hexdigest() == listed[1]
 
     def close(self) -> None:
         if self._db is not None:
@@ -337,19 +342,6 @@ def _retire_entry(old: Path, new: Path, rel: str, listing: _Listing, cache: Path
         os.unlink(source)  # sitegen's own file (linked into the new tree when unchanged)
         return
     _place(source, new, rel, cache, warnings)
-
-
-def _file_sha256(path: Path) -> str | None:
-    """SHA-256 of the regular file at ``path``, opened without following a
-    symlink; None if it cannot be read as one."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except OSError:
-        return None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-            return None
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def kept_aside(cache: Path, rel: str) -> Path:
