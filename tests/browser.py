@@ -13,6 +13,8 @@ import http.server
 import os
 import shutil
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,12 @@ def serve(directory: Path, *, not_found: Path | None = None):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def fetch(url: str):
+    """GET ``url`` (redirects followed): ``(status, headers, body, final URL)``, also for an HTTP error."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.headers, r.read(), r.url
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read(), url

@@ -143,7 +143,8 @@ SECRET = {"key_id": "m1", "algorithm": "ed25519", "seed_b64": "A" * 43 + "="}
     (dict(SECRET, seed_b64=7), "seed_b64: expected a non-empty string, got 7 — restore it"),
     (dict(SECRET, algorithm="rsa"), "algorithm: expected 'ed25519', got 'rsa' — restore it"),
     (dict(SECRET, key_id="a\x1b[31mb\nc"), "key_id: 'a\\x1b[31mb\\nc' is not a key id such as 'pith-v1-2026-05'"),
-    (b"{" + b" " * (70 * 1024) + b"}", "cannot read the mirror key: file is 71682 bytes, over the 65536-byte cap (a key file is ~150 bytes)"),
+    (b"{" + b" " * (70 * 1024) + b"}",
+     "cannot read the mirror key: file is 71682 bytes, over the 65536-byte cap (a key file is ~150 bytes)"),
 ])
 def test_a_bad_mirror_key_names_the_file_the_field_and_the_fix(tmp_path, capsys, content, expected):
     site = make_site(tmp_path, test_key=False)

@@ -10,23 +10,20 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from browser import chromium
+from browser import fetch as http_fetch
 from helpers import like_a_terminal
 from pithfactory import REPO, SEED_RECORDS, load_json, make_record, make_site
 
 
 def fetch(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.headers.get_content_type(), r.read(), r.url
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers.get_content_type(), e.read(), url
+    """:func:`browser.fetch` with the content type in place of the headers."""
+    status, headers, body, final = http_fetch(url)
+    return status, headers.get_content_type(), body, final
 
 
 def serve_env(site):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import urllib.error
-import urllib.request
 
 import pytest
 from bs4 import BeautifulSoup
 
-from browser import serve
+from browser import fetch, serve
 from pithfactory import SEED_BUNDLES, SEED_RECORDS, load_json, make_site
 from sitegen.cli import main
 
@@ -26,14 +24,6 @@ def served(tmp_path_factory):
         site = make_site(root, test_key=False)
         assert main(["build", str(site), "-o", str(docroot / "mirror"), "--base-url", base, "-q"]) == 0
         yield base, docroot / "mirror"
-
-
-def fetch(url: str):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.headers, r.read(), r.url
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read(), url
 
 
 def test_record_page_and_every_json_path_are_served(served):

@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.error
-import urllib.request
 
 import pytest
 from bs4 import BeautifulSoup
 
-from browser import chromium, serve
+from browser import chromium, fetch, serve
 from helpers import build
 from pithfactory import make_record, make_site
 
@@ -24,14 +22,6 @@ R2017 = make_record(arxiv_id="1705.00001", title="A 2017 vision paper", submitte
                     primary_cat="cs.CV", cross_cats=())
 LONE = make_record(arxiv_id="2006.00001", title="A lone string theory paper", submitted_at="2020-06-02T00:00:00Z",
                    primary_cat="hep-th", cross_cats=())
-
-
-def fetch(url: str):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.headers, r.read(), r.url
-    except urllib.error.HTTPError as e:
-        return e.code, e.headers, e.read(), url
 
 
 @pytest.fixture(scope="module")
