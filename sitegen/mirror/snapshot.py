@@ -110,10 +110,14 @@ def tree_sha256(shards: Iterable[dict[str, Any]]) -> str:
     return canonical.canonical_sha256(sorted([sh["prefix"], sh["sha256"]] for sh in shards))
 
 
+#: The longest shard prefix, in hex digits: 16**4 shards of ~10,000 files cover 655M files.
+MAX_PREFIX_LENGTH = 4
+
+
 def path_hash(path: str) -> str:
-    """The first four hex digits of SHA-256(path) — :func:`shard_of` at its
-    longest (4,096 × 16 shards cover 655M files); the store keeps it per file."""
-    return shard_of(path, 4)
+    """The first :data:`MAX_PREFIX_LENGTH` hex digits of SHA-256(path) —
+    :func:`shard_of` at its longest; the store keeps it per file."""
+    return shard_of(path, MAX_PREFIX_LENGTH)
 
 
 def shard_file(prefix: str, files: Iterable[tuple[str, int, str]]) -> tuple[OutputFile, dict[str, Any]]:
@@ -178,6 +182,16 @@ def shard_path(prefix: str) -> str:
     return f"{SHARD_DIR}files-{prefix or 'all'}.json"
 
 
+_SHARD_PATH = re.compile(rf"\A{re.escape(SHARD_DIR)}files-(all|[0-9a-f]{{1,{MAX_PREFIX_LENGTH}}})\.json\Z")
+
+
+def shard_prefix(path: str) -> str | None:
+    """The inverse of :func:`shard_path`: the prefix of a shard's path, or
+    None if ``path`` is not where sitegen publishes a shard."""
+    m = _SHARD_PATH.match(path)
+    return None if m is None else "" if m.group(1) == "all" else m.group(1)
+
+
 def _first_problem(problems: list[tuple[str, str]]) -> None:
     if problems:
         field, message = problems[0]
@@ -193,7 +207,7 @@ def parse_snapshot(data: bytes) -> dict[str, Any]:
     doc: dict[str, Any] = parse_strict_json(data)
     _first_problem(shapes.validate(doc, SNAPSHOT_SHAPE))
     length = doc["shard_prefix_length"]
-    if not 0 <= length <= 4 or doc["version"] < 1:
+    if not 0 <= length <= MAX_PREFIX_LENGTH or doc["version"] < 1:
         raise ValueError("version or shard_prefix_length: out of range")
     for i, sh in enumerate(doc["shards"]):
         if len(sh["prefix"]) != length or sh["path"] != shard_path(sh["prefix"]) or min(sh["count"], sh["size"]) < 0:

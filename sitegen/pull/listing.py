@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sitegen.errors import quote
-from sitegen.mirror.snapshot import SHARD_DIR, SNAPSHOT_PATH, shard_of
+from sitegen.mirror.snapshot import MAX_PREFIX_LENGTH, SNAPSHOT_PATH, shard_of, shard_prefix
 from sitegen.pith.numbers import HEX64_RE
 from sitegen.pith.routes import routes_for
 from sitegen.pith.strict_json import parse_strict_json
@@ -39,10 +39,8 @@ from sitegen.pith.strict_json import parse_strict_json
 __all__ = ["SNAPSHOT_PATH", "Snapshot", "ShardRef", "Listed", "parse_snapshot", "parse_shard", "document_kind",
            "MAX_SHARDS", "MAX_REPORTED_UNSAFE"]
 
-_SHARD_PATH = re.compile(r"\A" + re.escape(SHARD_DIR) + r"files-(all|[0-9a-f]{1,4})\.json\Z")
-#: Shards a snapshot may list: 16**4, the most a sitegen mirror makes
-#: (:func:`sitegen.mirror.snapshot.path_hash`: 655M files).
-MAX_SHARDS = 16**4
+#: Shards a snapshot may list: the most a sitegen mirror makes.
+MAX_SHARDS = 16**MAX_PREFIX_LENGTH
 #: Unsafe paths of one shard kept for the report (the rest are counted).
 MAX_REPORTED_UNSAFE = 20
 _DOCUMENT_PATH = re.compile(r"\Apith/([A-Z2-7]{26})(\.json|/bundle\.json)\Z")
@@ -118,13 +116,12 @@ def parse_snapshot(data: bytes) -> Snapshot:
         if not isinstance(shard, dict):
             raise ValueError(f"shards[{i}]: not an object")
         path = shard.get("path")
-        m = _SHARD_PATH.match(path) if isinstance(path, str) else None
-        if m is None or not isinstance(path, str):
+        prefix = shard_prefix(path) if isinstance(path, str) else None
+        if prefix is None or not isinstance(path, str):
             raise ValueError(f"shards[{i}].path: {quote(path)} is not a shard path of a sitegen mirror")
         if path in paths:
             raise ValueError(f"shards[{i}].path: {quote(path)} is listed twice")
         paths.add(path)
-        prefix = "" if m.group(1) == "all" else m.group(1)
         lengths.add(len(prefix))
         if len(lengths) > 1:
             raise ValueError(f"shards[{i}].path: {quote(path)} has a prefix of another length than the shards "
